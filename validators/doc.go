@@ -1,0 +1,15 @@
+// Package validators holds stickyguard's sticky-session rules: pure functions
+// in the style of Kubernetes core validation, one file per rule family
+// (service.go, ingress_nginx.go, provider_huawei.go, ...).
+//
+// A rule function takes the object, the old object (nil on create) and a
+// *Context, and returns a field.ErrorList (deny findings) plus Warnings. Every
+// finding carries its rule's stable ID (field.Error.Origin) and the rule's
+// how-to-fix text. Rules never modify their input, never stop at the first
+// finding, and do no I/O: cross-object facts arrive pre-fetched in
+// Context.Related. The catalog of every rule (ID, severity, kinds, fix,
+// source) is Catalog(); docs/rules.md is generated from it.
+//
+// What does not belong here: API calls, caches, HTTP, JSON patches (see
+// webhook/), and default-filling (see mutators/).
+package validators

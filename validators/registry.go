@@ -1,0 +1,146 @@
+package validators
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/stickyguard/stickyguard/validators/policy"
+)
+
+// ServiceRuleFunc is the shape of a Service rule family.
+type ServiceRuleFunc func(svc, old *corev1.Service, ctx *Context) (field.ErrorList, Warnings)
+
+// IngressRuleFunc is the shape of an Ingress rule family.
+type IngressRuleFunc func(ing, old *networkingv1.Ingress, ctx *Context) (field.ErrorList, Warnings)
+
+// DeploymentRuleFunc is the shape of a Deployment rule family.
+type DeploymentRuleFunc func(d, old *appsv1.Deployment, ctx *Context) (field.ErrorList, Warnings)
+
+// BackendConfigRuleFunc is the shape of a BackendConfig rule family.
+type BackendConfigRuleFunc func(bc *BackendConfig, ctx *Context) (field.ErrorList, Warnings)
+
+// The one table of rule families per kind. Offline-only families are listed
+// separately and run only when Context.Offline is set.
+var (
+	serviceFamilies = []ServiceRuleFunc{
+		validateServiceMeta, validateServiceCore, validateServiceTraefik, validateServiceHAProxy,
+		validateServiceCCE, validateServiceACK, validateServiceTKE, validateServiceGKE, validateServiceAWS,
+	}
+	serviceOfflineFamilies = []ServiceRuleFunc{validateServiceAPIChecks}
+	ingressFamilies        = []IngressRuleFunc{
+		validateIngressMeta, validateIngressNginx, validateIngressTraefik, validateIngressHAProxy,
+		validateIngressAGIC, validateIngressCCE, validateIngressGKE, validateIngressAWS, validateIngressForeign,
+	}
+	ingressOfflineFamilies = []IngressRuleFunc{validateIngressNginxOffline}
+	deploymentFamilies     = []DeploymentRuleFunc{validateDeploymentMeta, validateDeployment}
+	backendConfigFamilies  = []BackendConfigRuleFunc{validateBackendConfigGKE}
+)
+
+// ValidateService runs every Service rule and applies the policy's overrides.
+func ValidateService(svc, old *corev1.Service, ctx *Context) (field.ErrorList, Warnings) {
+	var errs field.ErrorList
+	var warns Warnings
+	run := func(fams []ServiceRuleFunc) {
+		for _, fn := range fams {
+			e, w := fn(svc, old, ctx)
+			errs = append(errs, e...)
+			warns = append(warns, w...)
+		}
+	}
+	run(serviceFamilies)
+	if ctx.Offline {
+		run(serviceOfflineFamilies)
+	}
+	return ApplyOverrides(errs, warns, ctx.Policy)
+}
+
+// ValidateIngress runs every Ingress rule and applies the policy's overrides.
+func ValidateIngress(ing, old *networkingv1.Ingress, ctx *Context) (field.ErrorList, Warnings) {
+	var errs field.ErrorList
+	var warns Warnings
+	run := func(fams []IngressRuleFunc) {
+		for _, fn := range fams {
+			e, w := fn(ing, old, ctx)
+			errs = append(errs, e...)
+			warns = append(warns, w...)
+		}
+	}
+	run(ingressFamilies)
+	if ctx.Offline {
+		run(ingressOfflineFamilies)
+	}
+	return ApplyOverrides(errs, warns, ctx.Policy)
+}
+
+// ValidateDeployment runs every Deployment rule and applies the overrides.
+func ValidateDeployment(d, old *appsv1.Deployment, ctx *Context) (field.ErrorList, Warnings) {
+	var errs field.ErrorList
+	var warns Warnings
+	for _, fn := range deploymentFamilies {
+		e, w := fn(d, old, ctx)
+		errs = append(errs, e...)
+		warns = append(warns, w...)
+	}
+	return ApplyOverrides(errs, warns, ctx.Policy)
+}
+
+// ValidateBackendConfig runs the GKE BackendConfig rules (offline and audit).
+func ValidateBackendConfig(bc *BackendConfig, ctx *Context) (field.ErrorList, Warnings) {
+	var errs field.ErrorList
+	var warns Warnings
+	for _, fn := range backendConfigFamilies {
+		e, w := fn(bc, ctx)
+		errs = append(errs, e...)
+		warns = append(warns, w...)
+	}
+	return ApplyOverrides(errs, warns, ctx.Policy)
+}
+
+// ApplyOverrides moves findings between errors and warnings according to the
+// policy's per-rule overrides (deny, warn, disabled).
+func ApplyOverrides(errs field.ErrorList, warns Warnings, pol *policy.Policy) (field.ErrorList, Warnings) {
+	if pol == nil || len(pol.Rules) == 0 {
+		return errs, warns
+	}
+	var outE field.ErrorList
+	var outW Warnings
+	for _, e := range errs {
+		switch pol.Override(e.Origin) {
+		case policy.OverrideDisabled:
+		case policy.OverrideWarn:
+			outW = append(outW, Warning{Rule: e.Origin, Field: fieldPathOf(e), Value: e.BadValue, Message: e.Detail})
+		default:
+			outE = append(outE, e)
+		}
+	}
+	for _, w := range warns {
+		switch pol.Override(w.Rule) {
+		case policy.OverrideDisabled:
+		case policy.OverrideDeny:
+			var e *field.Error
+			if w.Field == nil {
+				e = field.Forbidden(field.NewPath("metadata"), w.Message)
+			} else if w.Value != nil {
+				e = field.Invalid(w.Field, w.Value, w.Message)
+			} else {
+				e = field.Forbidden(w.Field, w.Message)
+			}
+			outE = append(outE, e.WithOrigin(w.Rule))
+		default:
+			outW = append(outW, w)
+		}
+	}
+	return outE, outW
+}
+
+// fieldPathOf rebuilds a *field.Path from a field.Error's string path, which
+// is all field.Error keeps. Warnings only print it, so a single-element path
+// holding the whole string is faithful.
+func fieldPathOf(e *field.Error) *field.Path {
+	if e.Field == "" {
+		return nil
+	}
+	return field.NewPath(e.Field)
+}

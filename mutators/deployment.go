@@ -1,0 +1,75 @@
+package mutators
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// HostnameTopologyKey is the node label anti-affinity spreads over.
+const HostnameTopologyKey = "kubernetes.io/hostname"
+
+// AntiAffinity adds a hostname pod anti-affinity term for the Deployment's
+// own pods (selector from spec.selector), preferred with weight or, when
+// required is set, requiredDuringScheduling. A template that already has any
+// pod anti-affinity, or a topology spread constraint over hostname, is left
+// alone; so is a Deployment without a selector. Applying it twice changes
+// nothing.
+func AntiAffinity(d *appsv1.Deployment, required bool, weight int32) (changed bool) {
+	if d.Spec.Selector == nil || (len(d.Spec.Selector.MatchLabels) == 0 && len(d.Spec.Selector.MatchExpressions) == 0) {
+		return false
+	}
+	if SpreadsByHostname(&d.Spec.Template.Spec) {
+		return false
+	}
+	spec := &d.Spec.Template.Spec
+	if spec.Affinity == nil {
+		spec.Affinity = &corev1.Affinity{}
+	}
+	if spec.Affinity.PodAntiAffinity == nil {
+		spec.Affinity.PodAntiAffinity = &corev1.PodAntiAffinity{}
+	}
+	term := corev1.PodAffinityTerm{
+		LabelSelector: selectorFor(d.Spec.Selector),
+		TopologyKey:   HostnameTopologyKey,
+	}
+	paa := spec.Affinity.PodAntiAffinity
+	if required {
+		paa.RequiredDuringSchedulingIgnoredDuringExecution = append(paa.RequiredDuringSchedulingIgnoredDuringExecution, term)
+	} else {
+		paa.PreferredDuringSchedulingIgnoredDuringExecution = append(paa.PreferredDuringSchedulingIgnoredDuringExecution,
+			corev1.WeightedPodAffinityTerm{Weight: weight, PodAffinityTerm: term})
+	}
+	return true
+}
+
+// SpreadsByHostname reports whether a pod template already has pod
+// anti-affinity of any kind, or a topology spread constraint over hostname:
+// the author made a spreading decision stickyguard leaves alone.
+func SpreadsByHostname(spec *corev1.PodSpec) bool {
+	if a := spec.Affinity; a != nil && a.PodAntiAffinity != nil {
+		paa := a.PodAntiAffinity
+		if len(paa.RequiredDuringSchedulingIgnoredDuringExecution) > 0 || len(paa.PreferredDuringSchedulingIgnoredDuringExecution) > 0 {
+			return true
+		}
+	}
+	for _, c := range spec.TopologySpreadConstraints {
+		if c.TopologyKey == HostnameTopologyKey {
+			return true
+		}
+	}
+	return false
+}
+
+// selectorFor copies the Deployment selector: matchLabels when present
+// (the common case), otherwise the whole selector.
+func selectorFor(sel *metav1.LabelSelector) *metav1.LabelSelector {
+	if len(sel.MatchLabels) > 0 {
+		ml := make(map[string]string, len(sel.MatchLabels))
+		for k, v := range sel.MatchLabels {
+			ml[k] = v
+		}
+		return &metav1.LabelSelector{MatchLabels: ml}
+	}
+	return sel.DeepCopy()
+}

@@ -1,0 +1,51 @@
+package mutators
+
+import (
+	corev1 "k8s.io/api/core/v1"
+)
+
+// apiDefaultTimeout is the value the API server fills in for ClientIP
+// affinity (DefaultClientIPServiceAffinitySeconds).
+const apiDefaultTimeout int32 = 10800
+
+// ClientIPTimeout fills spec.sessionAffinityConfig.clientIP.timeoutSeconds
+// on a ClientIP Service with timeout seconds. It sets the value when it is
+// missing (a raw manifest) and replaces the API server's default 10800 when
+// the organisation's default differs (SVC-008: by the time a webhook sees the
+// object the API server has already written 10800, so "omitted" and "10800"
+// look the same). Other values and None Services are left alone.
+func ClientIPTimeout(svc *corev1.Service, timeout int32) (changed bool) {
+	if svc.Spec.SessionAffinity != corev1.ServiceAffinityClientIP {
+		return false
+	}
+	cfg := svc.Spec.SessionAffinityConfig
+	if cfg == nil {
+		cfg = &corev1.SessionAffinityConfig{}
+		svc.Spec.SessionAffinityConfig = cfg
+	}
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = &corev1.ClientIPConfig{}
+	}
+	cur := cfg.ClientIP.TimeoutSeconds
+	if cur != nil && (*cur != apiDefaultTimeout || timeout == apiDefaultTimeout) {
+		return false
+	}
+	t := timeout
+	cfg.ClientIP.TimeoutSeconds = &t
+	return true
+}
+
+// LocalTrafficPolicy sets spec.externalTrafficPolicy to Local on a NodePort
+// or LoadBalancer Service unless it is Local already. The caller decides that
+// the Service relies on source-IP stickiness at a node-delivering load
+// balancer (SVC-005, CCE-008) and has not opted out.
+func LocalTrafficPolicy(svc *corev1.Service) (changed bool) {
+	if svc.Spec.Type != corev1.ServiceTypeNodePort && svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+		return false
+	}
+	if svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal {
+		return false
+	}
+	svc.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
+	return true
+}

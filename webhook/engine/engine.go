@@ -1,0 +1,158 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/stickyguard/stickyguard/validators"
+	"github.com/stickyguard/stickyguard/validators/policy"
+)
+
+// ErrUnsupportedKind is returned for objects the engine has no rules for.
+var ErrUnsupportedKind = errors.New("unsupported kind")
+
+// Options configure one evaluation.
+type Options struct {
+	Policy  *policy.Policy // nil means policy.Default()
+	Lookup  Lookup         // nil means an empty cluster
+	Offline bool           // run offline-only rules too (`stickyguard check`)
+}
+
+// Mutation is one default the engine filled in.
+type Mutation struct {
+	Rule    string // rule ID, e.g. SVC-005
+	Field   string // field path, e.g. spec.externalTrafficPolicy
+	Value   string // the value set, for messages
+	Message string // "<ID>: set <field>=<value>: <why>"
+}
+
+// Result is the engine's answer for one object.
+type Result struct {
+	// Object is the mutated copy (an unchanged copy when nothing applied).
+	Object runtime.Object
+	// Mutations lists the defaults filled in, in order.
+	Mutations []Mutation
+	// Errors are deny findings after policy overrides (one cause per field).
+	Errors field.ErrorList
+	// Warnings are warn findings after policy overrides, plus the warnings
+	// that accompany mutations (e.g. DEP-002).
+	Warnings validators.Warnings
+	// Exempt is the stickyguard.io/ignore reason when the object is exempt;
+	// then no rule ran and nothing was mutated.
+	Exempt string
+}
+
+// Allowed reports whether the object would be admitted in enforce mode.
+func (r *Result) Allowed() bool { return len(r.Errors) == 0 }
+
+func (o *Options) normalize() {
+	if o.Policy == nil {
+		o.Policy = policy.Default()
+	}
+	if o.Lookup == nil {
+		o.Lookup = NewIndex()
+	}
+}
+
+// Evaluate mutates a copy of obj and validates the result: what enforce mode
+// does to the object. obj and old are not modified; old is nil on create.
+func Evaluate(obj, old runtime.Object, opts Options) (*Result, error) {
+	return run(obj, old, opts, true)
+}
+
+// EvaluateBackendConfig runs the GKE BackendConfig rules (offline and audit
+// only: the webhook does not intercept BackendConfigs).
+func EvaluateBackendConfig(bc *validators.BackendConfig, opts Options) *Result {
+	opts.normalize()
+	res := &Result{}
+	res.Errors, res.Warnings = validators.ValidateBackendConfig(bc, opts.context(validators.Related{}))
+	return res
+}
+
+// Mutate only fills defaults (the mutating webhook's half).
+func Mutate(obj, old runtime.Object, opts Options) (*Result, error) {
+	return run(obj, old, opts, false)
+}
+
+// Validate runs the validators on what the object would look like after the
+// mutating half, without reporting the mutations (the validating webhook's
+// half: in enforce mode the mutations were already applied and reported).
+func Validate(obj, old runtime.Object, opts Options) (*Result, error) {
+	r, err := run(obj, old, opts, true)
+	if err != nil {
+		return nil, err
+	}
+	r.Mutations = nil
+	r.Warnings = onlyRuleWarnings(r.Warnings)
+	return r, nil
+}
+
+func run(obj, old runtime.Object, opts Options, validate bool) (*Result, error) {
+	opts.normalize()
+	switch o := obj.(type) {
+	case *corev1.Service:
+		oldSvc, _ := old.(*corev1.Service)
+		return evalService(o, oldSvc, &opts, validate)
+	case *networkingv1.Ingress:
+		oldIng, _ := old.(*networkingv1.Ingress)
+		return evalIngress(o, oldIng, &opts, validate)
+	case *appsv1.Deployment:
+		oldDep, _ := old.(*appsv1.Deployment)
+		return evalDeployment(o, oldDep, &opts, validate)
+	case nil:
+		return nil, fmt.Errorf("%w: nil object", ErrUnsupportedKind)
+	default:
+		return nil, fmt.Errorf("%w: %T", ErrUnsupportedKind, obj)
+	}
+}
+
+// exemption returns the ignore reason; an empty reason does not exempt (the
+// meta rule SG-001 denies it).
+func exemption(annotations map[string]string) string {
+	return strings.TrimSpace(annotations[validators.AnnIgnore])
+}
+
+func (o *Options) context(rel validators.Related) *validators.Context {
+	return &validators.Context{Policy: o.Policy, Offline: o.Offline, Related: rel}
+}
+
+// disabled reports whether the policy switched a (default-filling) rule off.
+func (o *Options) disabled(rule string) bool {
+	return o.Policy.Override(rule) == policy.OverrideDisabled
+}
+
+func (r *Result) mutated(rule, path, value, why string) {
+	msg := fmt.Sprintf("%s: set %s=%s", rule, path, value)
+	if why != "" {
+		msg += ": " + why
+	}
+	r.Mutations = append(r.Mutations, Mutation{Rule: rule, Field: path, Value: value, Message: msg})
+}
+
+// mutationWarnings turns mutations into warnings so enforce-mode users see
+// what was set.
+func (r *Result) mutationWarnings() {
+	for _, m := range r.Mutations {
+		r.Warnings = append(r.Warnings, validators.Warning{Rule: m.Rule, Field: field.NewPath(m.Field), Message: m.Message, Value: mutationMarker{}})
+	}
+}
+
+// mutationMarker tags warnings that report a mutation (not a rule finding).
+type mutationMarker struct{}
+
+func onlyRuleWarnings(ws validators.Warnings) validators.Warnings {
+	out := ws[:0:0]
+	for _, w := range ws {
+		if _, ok := w.Value.(mutationMarker); !ok {
+			out = append(out, w)
+		}
+	}
+	return out
+}

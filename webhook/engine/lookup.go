@@ -1,0 +1,94 @@
+package engine
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/stickyguard/stickyguard/validators"
+	"github.com/stickyguard/stickyguard/validators/policy"
+)
+
+// Lookup answers the cross-object questions the rules need. Live it is
+// backed by an informer cache, offline by the input objects (Index). Results
+// are shared and must not be modified. A nil object with a nil error means
+// "does not exist"; an error means the answer is unknown (500, not a denial).
+type Lookup interface {
+	// IngressClass returns the named IngressClass.
+	IngressClass(name string) (*networkingv1.IngressClass, error)
+	// DefaultIngressClass returns the cluster's default IngressClass.
+	DefaultIngressClass() (*networkingv1.IngressClass, error)
+	// Service returns a Service by namespace and name.
+	Service(namespace, name string) (*corev1.Service, error)
+	// ServicesSelecting returns the Services whose selector selects podLabels.
+	ServicesSelecting(namespace string, podLabels map[string]string) ([]*corev1.Service, error)
+	// DeploymentsSelectedBy returns the Deployments whose pod template labels
+	// the Service selector selects.
+	DeploymentsSelectedBy(namespace string, selector map[string]string) ([]*appsv1.Deployment, error)
+	// IngressesForService returns the Ingresses that route to the Service.
+	IngressesForService(namespace, service string) ([]*networkingv1.Ingress, error)
+	// BackendConfigs returns the GKE BackendConfigs of a namespace by name,
+	// or nil when BackendConfigs are not tracked.
+	BackendConfigs(namespace string) (map[string]*validators.BackendConfig, error)
+}
+
+// annIngressClass is the legacy class annotation.
+const annIngressClass = "kubernetes.io/ingress.class"
+
+// ResolveController finds an Ingress's controller: spec.ingressClassName or
+// the legacy annotation, through the IngressClass object when it exists and
+// the policy's class map otherwise; without a class, the default
+// IngressClass, then the policy's default controller. Unknown classes give
+// ControllerUnknown, which runs every family on the annotations present.
+func ResolveController(ing *networkingv1.Ingress, lk Lookup, pol *policy.Policy) (validators.Controller, string, error) {
+	class := ""
+	if ing.Spec.IngressClassName != nil && *ing.Spec.IngressClassName != "" {
+		class = *ing.Spec.IngressClassName
+	} else if a := ing.Annotations[annIngressClass]; a != "" {
+		class = a
+	}
+	if class != "" {
+		ic, err := lk.IngressClass(class)
+		if err != nil {
+			return validators.ControllerUnknown, class, err
+		}
+		if ic != nil {
+			return validators.ControllerFromString(ic.Spec.Controller), class, nil
+		}
+		if c := pol.ControllerForClass(class); c != "" {
+			return validators.ControllerFromString(c), class, nil
+		}
+		return validators.ControllerUnknown, class, nil
+	}
+	ic, err := lk.DefaultIngressClass()
+	if err != nil {
+		return validators.ControllerUnknown, "", err
+	}
+	if ic != nil {
+		return validators.ControllerFromString(ic.Spec.Controller), ic.Name, nil
+	}
+	return validators.ControllerFromString(pol.Ingress.DefaultController), "", nil
+}
+
+// BackendServiceNames lists the distinct Service names an Ingress routes to.
+func BackendServiceNames(ing *networkingv1.Ingress) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(b *networkingv1.IngressBackend) {
+		if b == nil || b.Service == nil || b.Service.Name == "" || seen[b.Service.Name] {
+			return
+		}
+		seen[b.Service.Name] = true
+		out = append(out, b.Service.Name)
+	}
+	add(ing.Spec.DefaultBackend)
+	for _, r := range ing.Spec.Rules {
+		if r.HTTP == nil {
+			continue
+		}
+		for i := range r.HTTP.Paths {
+			add(&r.HTTP.Paths[i].Backend)
+		}
+	}
+	return out
+}

@@ -152,6 +152,7 @@ func assertFindings(t *testing.T, errs field.ErrorList, warns Warnings, wantDeny
 	t.Helper()
 	var gotD, gotW []finding
 	for _, e := range errs {
+		record(e.Origin)
 		gotD = append(gotD, finding{e.Origin, e.Field})
 		assert.NotEmpty(t, e.Origin, "field error without rule ID: %v", e)
 		assert.Contains(t, e.Detail, e.Origin, "message must name the rule")
@@ -161,6 +162,7 @@ func assertFindings(t *testing.T, errs field.ErrorList, warns Warnings, wantDeny
 		if w.Field != nil {
 			p = w.Field.String()
 		}
+		record(w.Rule)
 		gotW = append(gotW, finding{w.Rule, p})
 		assert.Contains(t, w.Message, w.Rule, "warning must name the rule")
 	}

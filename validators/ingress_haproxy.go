@@ -1,22 +1,110 @@
 package validators
 
 import (
-	appsv1 "k8s.io/api/apps/v1"
+	"maps"
+	"slices"
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// STUB: replaced by the family's implementation.
-var haproxyRules = []*Rule{}
+// HAProxy Ingress (jcmoraisjr/haproxy-ingress) affinity rules. The controller
+// reads its keys under haproxy-ingress.github.io/ and the legacy
+// ingress.kubernetes.io/ prefix, from Ingresses and from Services; values are
+// compared exactly and bools parsed with strconv.ParseBool. The HAProxy
+// Technologies controller (haproxy.org/) is a different project.
+
+const (
+	hapPrefix       = "haproxy-ingress.github.io/"
+	hapLegacyPrefix = "ingress.kubernetes.io/"
+	hapTechCookie   = "haproxy.org/cookie-persistence"
+)
+
+var hap001 = &Rule{ID: "HAP-001", Severity: Deny, Kinds: []string{KindIngress, KindService}, Family: "HAProxy Ingress",
+	Title:  `haproxy-ingress affinity is not "cookie", the only supported option; affinity stays off`,
+	Fix:    `set haproxy-ingress.github.io/affinity: "cookie"`,
+	Source: "jcmoraisjr/haproxy-ingress docs/content/en/docs/configuration/keys.md §Affinity"}
+
+var hap002 = &Rule{ID: "HAP-002", Severity: Deny, Kinds: []string{KindIngress, KindService}, Family: "HAProxy Ingress",
+	Title:  "invalid haproxy-ingress session-cookie value; the controller ignores it and uses the default",
+	Fix:    "use insert, prefix or rewrite for session-cookie-strategy, server-name or pod-uid for session-cookie-value-strategy, and true/false for the boolean keys",
+	Source: "jcmoraisjr/haproxy-ingress docs/content/en/docs/configuration/keys.md §Affinity"}
+
+var hap003 = &Rule{ID: "HAP-003", Severity: Warn, Kinds: []string{KindIngress}, Family: "HAProxy Ingress",
+	Title:  "affinity annotation of the other HAProxy controller; this Ingress's controller ignores it",
+	Fix:    `use haproxy-ingress.github.io/affinity: "cookie" for HAProxy Ingress (haproxy-ingress.github.io), haproxy.org/cookie-persistence: "<name>" for the HAProxy Technologies controller (haproxy.org)`,
+	Source: "haproxytech kubernetes-ingress annotations docs vs jcmoraisjr/haproxy-ingress keys.md"}
+
+var haproxyRules = []*Rule{hap001, hap002, hap003}
+
+// hapKey splits a haproxy-ingress annotation key into its name, under either
+// prefix.
+func hapKey(k string) (string, bool) {
+	if n, ok := strings.CutPrefix(k, hapPrefix); ok {
+		return n, true
+	}
+	return strings.CutPrefix(k, hapLegacyPrefix)
+}
+
+// hapAffinityKey reports haproxy-ingress affinity keys (HAP-003, X-001).
+func hapAffinityKey(k string) bool {
+	n, ok := hapKey(k)
+	return ok && (n == "affinity" || strings.HasPrefix(n, "session-cookie-"))
+}
+
+// hapTechKey reports HAProxy Technologies cookie-persistence keys.
+func hapTechKey(k string) bool { return strings.HasPrefix(k, hapTechCookie) }
 
 func validateServiceHAProxy(svc, old *corev1.Service, ctx *Context) (field.ErrorList, Warnings) {
-	return nil, nil
-}
-func validateIngressHAProxy(ing, old *networkingv1.Ingress, ctx *Context) (field.ErrorList, Warnings) {
-	return nil, nil
+	var f findings
+	hapValues(&f, svc.Annotations)
+	return f.result()
 }
 
-var _ = appsv1.Deployment{}
-var _ = corev1.Service{}
-var _ = networkingv1.Ingress{}
+func validateIngressHAProxy(ing, old *networkingv1.Ingress, ctx *Context) (field.ErrorList, Warnings) {
+	var f findings
+	a := ing.Annotations
+	ctrl := ctx.Related.Controller
+	if appliesTo(ctrl, ControllerHAProxy) {
+		hapValues(&f, a)
+	}
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		switch {
+		case ctrl == ControllerHAProxy && hapTechKey(k):
+			f.warn(hap003, annPath(k), nil, k+" belongs to the HAProxy Technologies controller (haproxy.org); this Ingress is served by HAProxy Ingress")
+		case ctrl == ControllerHAProxyTech && hapAffinityKey(k):
+			f.warn(hap003, annPath(k), nil, k+" belongs to HAProxy Ingress (haproxy-ingress.github.io); this Ingress is served by the HAProxy Technologies controller")
+		}
+	}
+	return f.result()
+}
+
+func hapValues(f *findings, a map[string]string) {
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		n, ok := hapKey(k)
+		v := a[k]
+		if !ok || v == "" {
+			continue // empty means unset: the default applies
+		}
+		switch n {
+		case "affinity":
+			if v != "cookie" {
+				f.notSupported(hap001, annPath(k), clipAnnValue(v), []string{"cookie"}, "")
+			}
+		case "session-cookie-strategy":
+			if valid := []string{"insert", "prefix", "rewrite"}; !slices.Contains(valid, v) {
+				f.notSupported(hap002, annPath(k), clipAnnValue(v), valid, "")
+			}
+		case "session-cookie-value-strategy":
+			if valid := []string{"server-name", "pod-uid"}; !slices.Contains(valid, v) {
+				f.notSupported(hap002, annPath(k), clipAnnValue(v), valid, "")
+			}
+		case "session-cookie-dynamic", "session-cookie-preserve", "session-cookie-same-site", "session-cookie-shared":
+			if _, valid := parseBool(v); !valid {
+				f.invalid(hap002, annPath(k), clipAnnValue(v), "must be true or false")
+			}
+		}
+	}
+}

@@ -1,22 +1,149 @@
 package validators
 
 import (
-	appsv1 "k8s.io/api/apps/v1"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// STUB: replaced by the family's implementation.
-var traefikRules = []*Rule{}
+// Traefik (v2/v3, Kubernetes Ingress provider) sticky-cookie rules. Traefik
+// reads traefik.ingress.kubernetes.io/service.* from the Service, decodes the
+// keys with traefik/paerser (field names match case-insensitively; a struct
+// marked allowEmpty is enabled by "" or "true" in any case and disabled by
+// any other value; bools go through strconv.ParseBool, ints through
+// strconv.ParseInt) and maps samesite case-insensitively.
+
+const trfPrefix = "traefik.ingress.kubernetes.io/"
+
+var trf001 = &Rule{ID: "TRF-001", Severity: Warn, Kinds: []string{KindIngress}, Family: "Traefik",
+	Title:  "traefik service.* annotation on an Ingress; Traefik reads service.* annotations only from the Kubernetes Service",
+	Fix:    "move the traefik.ingress.kubernetes.io/service.* annotations to the backend Service",
+	Source: "traefik pkg/provider/kubernetes/ingress/annotations.go (ServiceIng parsed from Service annotations); traefik#2392, #1068"}
+
+var trf002 = &Rule{ID: "TRF-002", Severity: Warn, Kinds: []string{KindService}, Family: "Traefik",
+	Title:  "service.sticky without a cookie does not enable stickiness in Traefik v2/v3",
+	Fix:    `set traefik.ingress.kubernetes.io/service.sticky.cookie: "true" (optionally with .name, .secure, .httponly, .samesite, .maxage)`,
+	Source: "traefik#6916; pkg/config/dynamic/http_config.go Sticky"}
+
+var trf003 = &Rule{ID: "TRF-003", Severity: Deny, Kinds: []string{KindService}, Family: "Traefik",
+	Title:  "invalid Traefik sticky cookie value: Traefik fails to decode it, or silently disables the cookie or falls back to the default SameSite mode",
+	Fix:    `use "true"/"false" for sticky.cookie, .secure and .httponly, whole seconds for .maxage, and none, lax or strict for .samesite`,
+	Source: "traefik pkg/config/dynamic/http_config.go Cookie; pkg/server/service/loadbalancer/sticky.go convertSameSite; traefik/paerser parser/element_fill.go, nodes_metadata.go"}
+
+var trf004 = &Rule{ID: "TRF-004", Severity: Warn, Kinds: []string{KindService}, Family: "Traefik",
+	Title:  "SameSite=None sticky cookie without Secure; browsers reject it",
+	Fix:    `set traefik.ingress.kubernetes.io/service.sticky.cookie.secure: "true"`,
+	Source: "browser SameSite=None rule (as NGX-011); traefik sticky.go"}
+
+var trf005 = &Rule{ID: "TRF-005", Severity: Warn, Kinds: []string{KindService, KindIngress}, Family: "Traefik",
+	Title:  "Traefik v1 sticky-session annotation; Traefik v2/v3 ignores it",
+	Fix:    `use traefik.ingress.kubernetes.io/service.sticky.cookie: "true" on the backend Service`,
+	Source: "traefik#674, #2431 (v1 syntax)"}
+
+var traefikRules = []*Rule{trf001, trf002, trf003, trf004, trf005}
+
+// trfSuffix returns the lowercased part after traefik.ingress.kubernetes.io/
+// (paerser matches field names case-insensitively).
+func trfSuffix(k string) (string, bool) {
+	s, ok := strings.CutPrefix(k, trfPrefix)
+	return strings.ToLower(s), ok
+}
+
+// trfV1Key reports Traefik v1 sticky-session annotations.
+func trfV1Key(k string) bool {
+	switch k {
+	case trfPrefix + "affinity", trfPrefix + "session-cookie-name":
+		return true
+	}
+	return strings.HasPrefix(k, "traefik.backend.loadbalancer.stick") || strings.HasPrefix(k, "traefik.stickysession")
+}
+
+// trfStickyKey reports any Traefik sticky annotation, v1 or v2/v3 (X-001).
+func trfStickyKey(k string) bool {
+	s, ok := trfSuffix(k)
+	return (ok && strings.HasPrefix(s, "service.sticky")) || trfV1Key(k)
+}
 
 func validateServiceTraefik(svc, old *corev1.Service, ctx *Context) (field.ErrorList, Warnings) {
-	return nil, nil
-}
-func validateIngressTraefik(ing, old *networkingv1.Ingress, ctx *Context) (field.ErrorList, Warnings) {
-	return nil, nil
+	var f findings
+	a := svc.Annotations
+	stickyKey, sameSite, secure := "", "", ""
+	secureKey := trfPrefix + "service.sticky.cookie.secure"
+	stickyOn, hasCookie := false, false
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		v := a[k]
+		if trfV1Key(k) {
+			f.warn(trf005, annPath(k), clipAnnValue(v), "")
+			continue
+		}
+		s, ok := trfSuffix(k)
+		if !ok {
+			continue
+		}
+		switch s {
+		case "service.sticky":
+			stickyKey, stickyOn = k, strings.EqualFold(v, "true")
+			trfCheckEnable(&f, k, v)
+		case "service.sticky.cookie":
+			hasCookie = true
+			trfCheckEnable(&f, k, v)
+		case "service.sticky.cookie.secure", "service.sticky.cookie.httponly":
+			if _, valid := parseBool(v); !valid {
+				f.invalid(trf003, annPath(k), clipAnnValue(v), "must be true or false")
+			}
+			if s == "service.sticky.cookie.secure" {
+				secureKey, secure = k, v
+			}
+		case "service.sticky.cookie.maxage":
+			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+				f.invalid(trf003, annPath(k), clipAnnValue(v), "maxage must be an integer number of seconds")
+			}
+		case "service.sticky.cookie.samesite":
+			if v != "" && !slices.Contains([]string{"none", "lax", "strict"}, strings.ToLower(v)) {
+				f.notSupported(trf003, annPath(k), clipAnnValue(v), []string{"none", "lax", "strict"},
+					"an unknown SameSite falls back to the default mode")
+			}
+			sameSite = v
+		}
+		if strings.HasPrefix(s, "service.sticky.cookie.") {
+			hasCookie = true
+		}
+	}
+	if stickyOn && !hasCookie {
+		f.warn(trf002, annPath(stickyKey), nil, "")
+	}
+	if b, _ := parseBool(secure); strings.EqualFold(sameSite, "none") && !b {
+		f.warn(trf004, annPath(secureKey), nil, "")
+	}
+	return f.result()
 }
 
-var _ = appsv1.Deployment{}
-var _ = corev1.Service{}
-var _ = networkingv1.Ingress{}
+// trfCheckEnable checks an allowEmpty struct key (service.sticky,
+// service.sticky.cookie): paerser enables it for "" or "true" (any case) and
+// silently disables it for anything but "false".
+func trfCheckEnable(f *findings, k, v string) {
+	if v != "" && !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
+		f.invalid(trf003, annPath(k), clipAnnValue(v), `only "true" enables it; any other value silently disables it`)
+	}
+}
+
+func validateIngressTraefik(ing, old *networkingv1.Ingress, ctx *Context) (field.ErrorList, Warnings) {
+	if !appliesTo(ctx.Related.Controller, ControllerTraefik) {
+		return nil, nil
+	}
+	var f findings
+	for _, k := range slices.Sorted(maps.Keys(ing.Annotations)) {
+		switch s, ok := trfSuffix(k); {
+		case trfV1Key(k):
+			f.warn(trf005, annPath(k), clipAnnValue(ing.Annotations[k]), "")
+		case ok && strings.HasPrefix(s, "service."):
+			f.warn(trf001, annPath(k), nil, k+" on an Ingress is ignored")
+		}
+	}
+	return f.result()
+}

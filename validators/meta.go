@@ -30,9 +30,29 @@ var (
 		Fix:    `use "true" to keep externalTrafficPolicy as written, or remove the annotation`,
 		Source: "stickyguard SVC-005 default",
 	}
+
+	sgD01 = &Rule{
+		ID: "SG-D01", Severity: Deny, Kinds: []string{KindService, KindIngress, KindDeployment}, Family: "stickyguard", Offline: true,
+		Title:  "the object does not decode as its kind (a wrong type somewhere), so the API server rejects it with 400 before any rule runs",
+		Fix:    "fix the field named in the message to its API type (kubectl apply --dry-run=server shows the same error)",
+		Source: "API decode of typed objects (STICKY-FACTS §1.2)",
+	}
 )
 
-var metaRules = []*Rule{sg001, sg002, sg003}
+var metaRules = []*Rule{sg001, sg002, sg003, sgD01}
+
+// DecodeError is the SG-D01 finding for an object that does not decode.
+func DecodeError(err error) *field.Error {
+	return field.Invalid(field.NewPath("(root)"), nil, message(sgD01, clipDecodeErr(err.Error()))).WithOrigin(sgD01.ID)
+}
+
+func clipDecodeErr(s string) string {
+	const max = 300
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
+}
 
 var antiAffinityModes = []string{"preferred", "required", "disabled"}
 

@@ -1,19 +1,43 @@
 package validators
 
 import (
-	appsv1 "k8s.io/api/apps/v1"
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// STUB: replaced by the family's implementation.
-var tkeRules = []*Rule{}
+// Tencent TKE (CLB) rules. Only the Service annotations are checked here;
+// TKE-001/TKE-002 concern the TkeServiceConfig CRD, which stickyguard does
+// not intercept.
 
-func validateServiceTKE(svc, old *corev1.Service, ctx *Context) (field.ErrorList, Warnings) {
-	return nil, nil
+const (
+	tkeFamily        = "Tencent TKE"
+	annTKEConfig     = "service.cloud.tencent.com/tke-service-config"
+	annTKEConfigAuto = "service.cloud.tencent.com/tke-service-config-auto"
+)
+
+var tke003 = &Rule{ID: "TKE-003", Severity: Deny, Kinds: []string{KindService}, Family: tkeFamily,
+	Title:  "tke-service-config used together with tke-service-config-auto, or naming a reserved auto-generated TkeServiceConfig",
+	Fix:    "use either service.cloud.tencent.com/tke-service-config: <name> or tke-service-config-auto: \"true\", and do not name configs *-auto-service-config / *-auto-ingress-config",
+	Source: "cloud.tencent.com/document/product/457/45490 (zh)"}
+
+var tkeRules = []*Rule{tke003}
+
+func validateServiceTKE(svc, _ *corev1.Service, _ *Context) (field.ErrorList, Warnings) {
+	name, ok := svc.Annotations[annTKEConfig]
+	if !ok {
+		return nil, nil
+	}
+	var f findings
+	p := annPath(annTKEConfig)
+	if svc.Annotations[annTKEConfigAuto] == "true" {
+		f.forbidden(tke003, p, "cannot be used together with "+annTKEConfigAuto+": \"true\"")
+	}
+	for _, suffix := range []string{"-auto-service-config", "-auto-ingress-config"} {
+		if strings.HasSuffix(name, suffix) {
+			f.invalid(tke003, p, cloudShort(name), "names ending in "+suffix+" are reserved for the configs TKE generates itself")
+		}
+	}
+	return f.result()
 }
-
-var _ = appsv1.Deployment{}
-var _ = corev1.Service{}
-var _ = networkingv1.Ingress{}

@@ -84,7 +84,7 @@ func ValidateServiceRaw(obj map[string]any) (field.ErrorList, Warnings, [][]stri
 	sp := field.NewPath("spec")
 	for _, k := range mapKeys(spec) {
 		if want, ok := stickySpecFields[strings.ToLower(k)]; ok && k != want {
-			f.invalid(svcD02, sp.Child(k), nil, fmt.Sprintf("spec.%s is not a Service field; did you mean spec.%s?", k, want))
+			f.forbidden(svcD02, sp.Child(k), fmt.Sprintf("spec.%s is not a Service field; did you mean spec.%s?", k, want))
 		}
 	}
 	for _, k := range []string{"sessionAffinity", "externalTrafficPolicy", "internalTrafficPolicy"} {
@@ -117,7 +117,7 @@ func ValidateServiceRaw(obj map[string]any) (field.ErrorList, Warnings, [][]stri
 	}
 	for _, k := range mapKeys(cfg) {
 		if k != "clientIP" {
-			f.invalid(svcD02, cp.Child(k), nil, fmt.Sprintf("unknown field %q; the only field is clientIP", k))
+			f.forbidden(svcD02, cp.Child(k), fmt.Sprintf("unknown field %q; the only field is clientIP", k))
 			drop = append(drop, []string{"spec", "sessionAffinityConfig", k})
 		}
 	}
@@ -133,7 +133,7 @@ func ValidateServiceRaw(obj map[string]any) (field.ErrorList, Warnings, [][]stri
 	ipp := cp.Child("clientIP")
 	for _, k := range mapKeys(ip) {
 		if k != "timeoutSeconds" {
-			f.invalid(svcD02, ipp.Child(k), nil, fmt.Sprintf("unknown field %q; the only field is timeoutSeconds", k))
+			f.forbidden(svcD02, ipp.Child(k), fmt.Sprintf("unknown field %q; the only field is timeoutSeconds", k))
 			drop = append(drop, []string{"spec", "sessionAffinityConfig", "clientIP", k})
 		}
 	}

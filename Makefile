@@ -1,0 +1,88 @@
+# stickyguard — run `make help` for the targets.
+SHELL := /usr/bin/env bash
+.DEFAULT_GOAL := help
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+IMG       ?= stickyguard:dev
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+# envtest and the local e2e use the binaries hack/build-tools.sh builds here.
+export KUBEBUILDER_ASSETS := $(BIN)/k8s
+GOTEST    := $(GO) test -count=1
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## Build bin/stickyguard.
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/stickyguard ./cmd/stickyguard
+
+.PHONY: tools
+tools: ## Build kube-apiserver and etcd (pinned, from the Go module proxy) into bin/k8s, once.
+	@hack/build-tools.sh envtest
+
+.PHONY: tools-e2e
+tools-e2e: ## Build the whole local cluster (apiserver, etcd, controller-manager, scheduler, kubectl, kwok).
+	@hack/build-tools.sh e2e
+
+.PHONY: test
+test: tools ## Unit and integration tests (integration runs a real kube-apiserver), then the local e2e.
+	$(GOTEST) ./...
+	$(MAKE) --no-print-directory test-e2e
+
+.PHONY: test-unit
+test-unit: ## Unit tests only (no control plane needed for most packages).
+	$(GOTEST) ./validators/... ./mutators/... ./webhook/engine/... ./cmd/...
+
+.PHONY: test-integration
+test-integration: tools ## Integration tests against a real kube-apiserver (envtest).
+	$(GOTEST) ./webhook/... ./cmd/...
+
+.PHONY: test-e2e
+test-e2e: tools-e2e build ## e2e scenarios on a local kwok cluster with the webhook as a local process.
+	@hack/e2e-local.sh
+
+.PHONY: test-e2e-kind
+test-e2e-kind: ## e2e scenarios on kind (needs Docker and registry access; does not run on the dev machine).
+	@hack/e2e-kind.sh
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 20s).
+	@hack/fuzz.sh $${FUZZTIME:-20s}
+
+.PHONY: bench
+bench: ## Go benchmarks (rules and handlers) with -benchmem; output in bench/out/ for benchstat.
+	@mkdir -p bench/out
+	$(GO) test -run '^$$' -bench . -benchmem -count $${COUNT:-5} ./validators/... ./webhook/... ./cmd/... | tee bench/out/go-bench.txt
+
+.PHONY: bench-report
+bench-report: tools build ## Regenerate bench/RESULTS.md (Go benchmarks and the load tool).
+	@hack/bench-report.sh
+
+.PHONY: lint
+lint: ## gofmt and go vet.
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+.PHONY: docs
+docs: ## Regenerate docs/rules.md from the rule catalog.
+	$(GO) run ./cmd/stickyguard rules > docs/rules.md
+
+.PHONY: demo
+demo: tools-e2e build ## Local cluster + webhook, apply the examples, show what happened. Leaves it running.
+	@hack/demo.sh
+
+.PHONY: demo-down
+demo-down: ## Stop the demo cluster and webhook.
+	@hack/demo.sh down
+
+.PHONY: docker-build
+docker-build: ## Build the container image IMG (needs a Docker engine).
+	docker build -t $(IMG) --build-arg VERSION=$(VERSION) .
+
+.PHONY: clean
+clean: ## Remove build output (keeps bin/k8s and bin/kwok).
+	rm -f $(BIN)/stickyguard
+	rm -rf .work

@@ -1,0 +1,390 @@
+package manifests
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/yaml"
+
+	"github.com/stickyguard/stickyguard/certs"
+	"github.com/stickyguard/stickyguard/validators/policy"
+)
+
+const (
+	ns          = "stickyguard-system"
+	serviceName = "stickyguard-webhook"
+	tlsSecret   = "stickyguard-webhook-tls"
+	modeLabel   = "stickyguard.io/mode"
+)
+
+// kustomizations lists every kustomization that ships, with what it must add.
+func kustomizations(t *testing.T) map[string]string {
+	root := repoRoot(t)
+	tmp := t.TempDir()
+	copyTree(t, filepath.Join(root, "manifests"), tmp)
+	// self-managed needs certificates in its certs/ folder.
+	_, err := certs.Generate(filepath.Join(tmp, "overlays", "self-managed", "certs"), certs.DefaultOptions(), certs.GenerateOptions{Force: true, NewCA: true})
+	require.NoError(t, err)
+	// the NetworkPolicy component, enabled the way its comment says.
+	withNP := filepath.Join(tmp, "overlays", "with-networkpolicy")
+	require.NoError(t, os.MkdirAll(withNP, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(withNP, "kustomization.yaml"), []byte(
+		"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../../base]\ncomponents: [../../components/networkpolicy]\n"), 0o644))
+	return map[string]string{
+		"base":               filepath.Join(tmp, "base"),
+		"cert-manager":       filepath.Join(tmp, "overlays", "cert-manager"),
+		"self-managed":       filepath.Join(tmp, "overlays", "self-managed"),
+		"with-networkpolicy": withNP,
+	}
+}
+
+func TestEveryKustomizationRenders(t *testing.T) {
+	for name, dir := range kustomizations(t) {
+		t.Run(name, func(t *testing.T) {
+			objs := render(t, dir)
+			checkCommon(t, objs)
+			switch name {
+			case "cert-manager":
+				checkCertManager(t, objs)
+			case "self-managed":
+				checkSelfManaged(t, objs, filepath.Join(dir, "certs"))
+			case "with-networkpolicy":
+				checkNetworkPolicy(t, objs)
+			}
+		})
+	}
+}
+
+// checkCommon asserts what every install has in common.
+func checkCommon(t *testing.T, objs objects) {
+	for _, o := range objs {
+		switch o.u.GetKind() {
+		case "Namespace", "ClusterRole", "ClusterRoleBinding", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration":
+		default:
+			assert.Equal(t, ns, o.u.GetNamespace(), "%s %s lives in %s", o.u.GetKind(), o.u.GetName(), ns)
+		}
+	}
+	require.Len(t, objs.all("Namespace"), 1)
+	assert.Equal(t, ns, objs.all("Namespace")[0].u.GetName())
+	checkRBAC(t, objs)
+	dep := checkDeployment(t, objs)
+	checkPDB(t, objs, dep)
+	checkService(t, objs, dep)
+	checkPolicyConfigMap(t, objs)
+	checkWebhooks(t, objs)
+}
+
+func checkRBAC(t *testing.T, objs objects) {
+	assert.Empty(t, objs.all("Role"), "no namespaced roles")
+	assert.Empty(t, objs.all("RoleBinding"))
+	cr := one[rbacv1.ClusterRole](t, objs, "ClusterRole")
+	granted := map[string]bool{}
+	for _, r := range cr.Rules {
+		assert.ElementsMatch(t, []string{"get", "list", "watch"}, r.Verbs, "read-only verbs only: %v", r)
+		assert.Empty(t, r.NonResourceURLs)
+		assert.Empty(t, r.ResourceNames)
+		for _, g := range r.APIGroups {
+			for _, res := range r.Resources {
+				assert.NotContains(t, res, "/", "no subresources")
+				assert.NotEqual(t, "*", res)
+				granted[g+"/"+res] = true
+			}
+		}
+	}
+	want := []string{"/services", "/namespaces", "apps/deployments", "networking.k8s.io/ingresses", "networking.k8s.io/ingressclasses"}
+	got := make([]string, 0, len(granted))
+	for k := range granted {
+		got = append(got, k)
+	}
+	assert.ElementsMatch(t, want, got)
+
+	crb := one[rbacv1.ClusterRoleBinding](t, objs, "ClusterRoleBinding")
+	assert.Equal(t, cr.Name, crb.RoleRef.Name)
+	sa := one[corev1.ServiceAccount](t, objs, "ServiceAccount")
+	require.Len(t, crb.Subjects, 1)
+	assert.Equal(t, rbacv1.Subject{Kind: "ServiceAccount", Name: sa.Name, Namespace: ns}, crb.Subjects[0])
+}
+
+func checkDeployment(t *testing.T, objs objects) *appsv1.Deployment {
+	dep := one[appsv1.Deployment](t, objs, "Deployment")
+	require.NotNil(t, dep.Spec.Replicas)
+	assert.EqualValues(t, 2, *dep.Spec.Replicas)
+	pod := dep.Spec.Template.Spec
+	assert.Equal(t, "system-cluster-critical", pod.PriorityClassName)
+	assert.Equal(t, "stickyguard", pod.ServiceAccountName)
+	require.NotNil(t, dep.Spec.Selector)
+	for k, v := range dep.Spec.Selector.MatchLabels {
+		assert.Equal(t, v, dep.Spec.Template.Labels[k], "selector matches the template")
+	}
+	require.NotNil(t, dep.Spec.Strategy.RollingUpdate)
+	assert.Equal(t, intstr.FromInt32(0), *dep.Spec.Strategy.RollingUpdate.MaxUnavailable, "upgrades keep both replicas")
+
+	var spreadsByHost bool
+	for _, c := range pod.TopologySpreadConstraints {
+		if c.TopologyKey == "kubernetes.io/hostname" {
+			spreadsByHost = true
+			assert.Equal(t, corev1.DoNotSchedule, c.WhenUnsatisfiable)
+			assert.Equal(t, dep.Spec.Selector.MatchLabels, c.LabelSelector.MatchLabels)
+		}
+	}
+	assert.True(t, spreadsByHost, "replicas spread across nodes")
+
+	psc := pod.SecurityContext
+	require.NotNil(t, psc)
+	assert.Equal(t, ptrTrue, psc.RunAsNonRoot)
+	require.NotNil(t, psc.SeccompProfile)
+	assert.Equal(t, corev1.SeccompProfileTypeRuntimeDefault, psc.SeccompProfile.Type)
+
+	require.Len(t, pod.Containers, 1)
+	c := pod.Containers[0]
+	sc := c.SecurityContext
+	require.NotNil(t, sc)
+	assert.Equal(t, ptrTrue, sc.RunAsNonRoot)
+	assert.Equal(t, ptrTrue, sc.ReadOnlyRootFilesystem)
+	assert.Equal(t, ptrFalse, sc.AllowPrivilegeEscalation)
+	require.NotNil(t, sc.Capabilities)
+	assert.Equal(t, []corev1.Capability{"ALL"}, sc.Capabilities.Drop)
+	assert.Empty(t, sc.Capabilities.Add)
+	assert.Nil(t, sc.Privileged)
+	require.NotNil(t, sc.SeccompProfile)
+	assert.Equal(t, corev1.SeccompProfileTypeRuntimeDefault, sc.SeccompProfile.Type)
+
+	assert.Equal(t, []string{"/stickyguard"}, c.Command)
+	require.NotEmpty(t, c.Args)
+	assert.Equal(t, "serve", c.Args[0])
+	assert.Contains(t, c.Args, "--cert-dir=/tls")
+	assert.Contains(t, c.Args, "--policy=/etc/stickyguard/policy.yaml")
+
+	ports := map[string]int32{}
+	for _, p := range c.Ports {
+		ports[p.Name] = p.ContainerPort
+	}
+	assert.Equal(t, map[string]int32{"webhook": 9443, "metrics": 8080, "health": 8081}, ports)
+	for probe, path := range map[*corev1.Probe]string{c.LivenessProbe: "/healthz", c.ReadinessProbe: "/readyz"} {
+		require.NotNil(t, probe)
+		require.NotNil(t, probe.HTTPGet)
+		assert.Equal(t, path, probe.HTTPGet.Path)
+		assert.Equal(t, intstr.FromString("health"), probe.HTTPGet.Port)
+	}
+	assert.False(t, c.Resources.Requests.Cpu().IsZero(), "cpu request")
+	assert.False(t, c.Resources.Requests.Memory().IsZero(), "memory request")
+	assert.False(t, c.Resources.Limits.Memory().IsZero(), "memory limit")
+
+	mounts := map[string]string{}
+	for _, m := range c.VolumeMounts {
+		mounts[m.Name] = m.MountPath
+		assert.True(t, m.ReadOnly || m.Name == "tmp", "mount %s is read-only", m.Name)
+	}
+	assert.Equal(t, "/tls", mounts["tls"])
+	assert.Equal(t, "/etc/stickyguard", mounts["policy"])
+	vols := map[string]corev1.Volume{}
+	for _, v := range pod.Volumes {
+		vols[v.Name] = v
+	}
+	require.NotNil(t, vols["tls"].Secret)
+	assert.Equal(t, tlsSecret, vols["tls"].Secret.SecretName)
+	require.NotNil(t, vols["policy"].ConfigMap)
+	assert.Equal(t, "stickyguard-policy", vols["policy"].ConfigMap.Name)
+	return dep
+}
+
+var (
+	ptrTrue  = func() *bool { b := true; return &b }()
+	ptrFalse = func() *bool { b := false; return &b }()
+)
+
+func checkPDB(t *testing.T, objs objects, dep *appsv1.Deployment) {
+	pdb := one[policyv1.PodDisruptionBudget](t, objs, "PodDisruptionBudget")
+	require.NotNil(t, pdb.Spec.MinAvailable)
+	assert.Equal(t, intstr.FromInt32(1), *pdb.Spec.MinAvailable)
+	assert.Nil(t, pdb.Spec.MaxUnavailable)
+	assert.Equal(t, dep.Spec.Selector.MatchLabels, pdb.Spec.Selector.MatchLabels)
+}
+
+func checkService(t *testing.T, objs objects, dep *appsv1.Deployment) {
+	svc := one[corev1.Service](t, objs, "Service")
+	assert.Equal(t, serviceName, svc.Name)
+	assert.Equal(t, dep.Spec.Selector.MatchLabels, svc.Spec.Selector)
+	ports := map[int32]intstr.IntOrString{}
+	for _, p := range svc.Spec.Ports {
+		ports[p.Port] = p.TargetPort
+	}
+	assert.Equal(t, map[int32]intstr.IntOrString{443: intstr.FromString("webhook"), 8080: intstr.FromString("metrics")}, ports)
+}
+
+func checkPolicyConfigMap(t *testing.T, objs objects) {
+	var cm *corev1.ConfigMap
+	for _, o := range objs.all("ConfigMap") {
+		if o.u.GetName() == "stickyguard-policy" {
+			cm = decode[corev1.ConfigMap](t, o)
+		}
+	}
+	require.NotNil(t, cm, "ConfigMap stickyguard-policy (unhashed name, mounted by the Deployment)")
+	doc, ok := cm.Data["policy.yaml"]
+	require.True(t, ok, "policy.yaml key")
+	p, err := policy.Parse([]byte(doc), nil)
+	require.NoError(t, err, "the shipped policy parses")
+	assert.Equal(t, policy.Default().Service.ClientIPTimeout, p.Service.ClientIPTimeout, "the shipped policy spells out the defaults")
+}
+
+// checkWebhooks asserts the shipped webhook configurations' safety properties.
+func checkWebhooks(t *testing.T, objs objects) {
+	mwc := one[admissionregistrationv1.MutatingWebhookConfiguration](t, objs, "MutatingWebhookConfiguration")
+	vwc := one[admissionregistrationv1.ValidatingWebhookConfiguration](t, objs, "ValidatingWebhookConfiguration")
+	require.NotEmpty(t, mwc.Webhooks)
+	require.NotEmpty(t, vwc.Webhooks)
+	for _, h := range mwc.Webhooks {
+		t.Run("mutating/"+h.Name, func(t *testing.T) {
+			checkWebhook(t, h.ClientConfig, h.NamespaceSelector, h.SideEffects, h.TimeoutSeconds, h.AdmissionReviewVersions, h.MatchPolicy, h.Rules)
+			require.NotNil(t, h.FailurePolicy)
+			assert.Equal(t, admissionregistrationv1.Ignore, *h.FailurePolicy, "a missing default must not block writes")
+			require.NotNil(t, h.ReinvocationPolicy)
+			assert.Equal(t, admissionregistrationv1.IfNeededReinvocationPolicy, *h.ReinvocationPolicy)
+		})
+	}
+	for _, h := range vwc.Webhooks {
+		t.Run("validating/"+h.Name, func(t *testing.T) {
+			checkWebhook(t, h.ClientConfig, h.NamespaceSelector, h.SideEffects, h.TimeoutSeconds, h.AdmissionReviewVersions, h.MatchPolicy, h.Rules)
+			require.NotNil(t, h.FailurePolicy)
+			assert.Equal(t, admissionregistrationv1.Fail, *h.FailurePolicy, "validation is never skipped in opted-in namespaces")
+		})
+	}
+}
+
+func checkWebhook(t *testing.T, cc admissionregistrationv1.WebhookClientConfig, sel *metav1.LabelSelector,
+	side *admissionregistrationv1.SideEffectClass, timeout *int32, versions []string,
+	match *admissionregistrationv1.MatchPolicyType, rules []admissionregistrationv1.RuleWithOperations) {
+	require.NotNil(t, cc.Service, "in-cluster service client config")
+	assert.Nil(t, cc.URL)
+	assert.Equal(t, serviceName, cc.Service.Name)
+	assert.Equal(t, ns, cc.Service.Namespace)
+	if cc.Service.Port != nil {
+		assert.EqualValues(t, 443, *cc.Service.Port)
+	}
+	require.NotNil(t, cc.Service.Path)
+	assert.True(t, strings.HasPrefix(*cc.Service.Path, "/mutate-") || strings.HasPrefix(*cc.Service.Path, "/validate-"), *cc.Service.Path)
+
+	require.NotNil(t, side)
+	assert.Equal(t, admissionregistrationv1.SideEffectClassNone, *side)
+	require.NotNil(t, timeout, "timeoutSeconds is set explicitly")
+	assert.LessOrEqual(t, *timeout, int32(5))
+	assert.Equal(t, []string{"v1"}, versions)
+	require.NotNil(t, match)
+	assert.Equal(t, admissionregistrationv1.Equivalent, *match)
+
+	require.NotNil(t, sel, "namespaceSelector: opt-in only")
+	var optIn, excludes bool
+	for _, e := range sel.MatchExpressions {
+		switch {
+		case e.Key == modeLabel && e.Operator == metav1.LabelSelectorOpIn:
+			optIn = true
+			assert.ElementsMatch(t, []string{"enforce", "audit"}, e.Values)
+		case e.Key == "kubernetes.io/metadata.name" && e.Operator == metav1.LabelSelectorOpNotIn:
+			excludes = true
+			assert.Subset(t, e.Values, []string{"kube-system", ns}, "never sees kube-system or its own namespace")
+		}
+	}
+	assert.True(t, optIn, "selects %s In [enforce, audit]", modeLabel)
+	assert.True(t, excludes, "excludes kube-system and %s by name", ns)
+
+	require.NotEmpty(t, rules)
+	for _, r := range rules {
+		assert.ElementsMatch(t, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}, r.Operations)
+		for _, res := range r.Resources {
+			assert.NotContains(t, res, "/", "no subresources")
+			assert.True(t, slices.Contains([]string{"services", "deployments", "ingresses"}, res), res)
+		}
+	}
+}
+
+func checkCertManager(t *testing.T, objs objects) {
+	for _, kind := range []string{"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"} {
+		for _, o := range objs.all(kind) {
+			assert.Equal(t, ns+"/stickyguard-webhook", o.u.GetAnnotations()["cert-manager.io/inject-ca-from"], kind)
+		}
+	}
+	var serving *unstructuredCert
+	for _, o := range objs.all("Certificate") {
+		var c unstructuredCert
+		require.NoError(t, yaml.Unmarshal(o.raw, &c))
+		if c.Spec.SecretName == tlsSecret {
+			serving = &c
+			assert.Equal(t, "stickyguard-webhook", c.Metadata.Name, "the name inject-ca-from points at")
+		}
+	}
+	require.NotNil(t, serving, "a Certificate producing %s", tlsSecret)
+	assert.Subset(t, serving.Spec.DNSNames, certs.DNSNames(serviceName, ns)[:2])
+	assert.NotEmpty(t, objs.all("Issuer"))
+}
+
+// unstructuredCert is the part of a cert-manager Certificate the test reads.
+type unstructuredCert struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name      string            `json:"name"`
+		Namespace string            `json:"namespace"`
+		Labels    map[string]string `json:"labels"`
+	} `json:"metadata"`
+	Spec struct {
+		SecretName string   `json:"secretName"`
+		DNSNames   []string `json:"dnsNames"`
+	} `json:"spec"`
+}
+
+func checkSelfManaged(t *testing.T, objs objects, certDir string) {
+	caPEM, err := certs.CABundle(certDir)
+	require.NoError(t, err)
+	var secret *corev1.Secret
+	for _, o := range objs.all("Secret") {
+		if o.u.GetName() == tlsSecret {
+			secret = decode[corev1.Secret](t, o)
+		}
+	}
+	require.NotNil(t, secret, "Secret %s with the unhashed name the Deployment mounts", tlsSecret)
+	assert.Equal(t, corev1.SecretTypeTLS, secret.Type)
+	for _, k := range []string{"tls.crt", "tls.key", "ca.crt"} {
+		assert.NotEmpty(t, secret.Data[k], k)
+	}
+	assert.NotContains(t, secret.Data, "ca.key", "the CA key stays off the cluster")
+
+	mwc := one[admissionregistrationv1.MutatingWebhookConfiguration](t, objs, "MutatingWebhookConfiguration")
+	vwc := one[admissionregistrationv1.ValidatingWebhookConfiguration](t, objs, "ValidatingWebhookConfiguration")
+	var bundles [][]byte
+	for _, h := range mwc.Webhooks {
+		bundles = append(bundles, h.ClientConfig.CABundle)
+	}
+	for _, h := range vwc.Webhooks {
+		bundles = append(bundles, h.ClientConfig.CABundle)
+	}
+	for i, b := range bundles {
+		assert.Equal(t, string(caPEM), string(b), "webhook %d carries ca.crt as caBundle", i)
+	}
+}
+
+func checkNetworkPolicy(t *testing.T, objs objects) {
+	np := one[networkingv1.NetworkPolicy](t, objs, "NetworkPolicy")
+	dep := one[appsv1.Deployment](t, objs, "Deployment")
+	assert.Equal(t, dep.Spec.Selector.MatchLabels, np.Spec.PodSelector.MatchLabels)
+	assert.Equal(t, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}, np.Spec.PolicyTypes)
+	var ports []int32
+	for _, r := range np.Spec.Ingress {
+		for _, p := range r.Ports {
+			ports = append(ports, p.Port.IntVal)
+		}
+	}
+	assert.ElementsMatch(t, []int32{9443, 8080}, ports, "only webhook and metrics traffic")
+}

@@ -1,0 +1,191 @@
+package validators
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// awsCtx returns a live ALB context with the given backend Services.
+func awsCtx(ctrl Controller, backends ...*corev1.Service) *Context {
+	c := ctxFor(ctrl)
+	c.Related.BackendServices = backends
+	return c
+}
+
+// awsNamed renames a Service built by mkSvc.
+func awsNamed(name string) svcOpt { return func(s *corev1.Service) { s.Name = name } }
+
+func TestProviderAWSService(t *testing.T) {
+	nlb, alb := annPath(annAWSNLBAttrs).String(), annPath(annAWSALBAttrs).String()
+	lb := svcType(corev1.ServiceTypeLoadBalancer)
+	np := svcType(corev1.ServiceTypeNodePort)
+	ipALB := svcAnn(annAWSALBTargetType, "ip")
+	tests := []struct {
+		name     string
+		svc      *corev1.Service
+		ctx      *Context
+		wantDeny []finding
+		wantWarn []finding
+	}{
+		{name: "no annotations", svc: mkSvc(lb)},
+		{name: "NLB source_ip, Local predicted", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, "stickiness.enabled=true,stickiness.type=source_ip"))},
+		{name: "AWS-001 pair without =", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, "stickiness.enabled")),
+			wantDeny: []finding{deny("AWS-001", nlb)}},
+		{name: "AWS-002 misspelled key", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, "stickness.enabled=true")),
+			wantDeny: []finding{deny("AWS-002", nlb)}},
+		{name: "AWS-002 ALB-only key on NLB", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, "stickiness.lb_cookie.duration_seconds=60")),
+			wantDeny: []finding{deny("AWS-002", nlb)}},
+		{name: "AWS-002 capitalised key on ALB", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "Stickiness.enabled=true")),
+			wantDeny: []finding{deny("AWS-002", alb)}},
+		{name: "AWS-002 other attributes ok", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, "deregistration_delay.timeout_seconds=30,preserve_client_ip.enabled=true"))},
+		{name: "AWS-003 yes", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, "stickiness.enabled=yes")),
+			wantDeny: []finding{deny("AWS-003", nlb)}},
+		{name: "AWS-004 source_ip on ALB", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.type=source_ip")),
+			wantDeny: []finding{deny("AWS-004", alb)}},
+		{name: "AWS-005 lb_cookie on NLB", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, "stickiness.type=lb_cookie")),
+			wantDeny: []finding{deny("AWS-005", nlb)}},
+		{name: "AWS-005 per-port NLB attributes", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs+".80", "stickiness.type=app_cookie")),
+			wantDeny: []finding{deny("AWS-005", annPath(annAWSNLBAttrs+".80").String())}},
+		{name: "AWS-006 lb_cookie duration 0", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.lb_cookie.duration_seconds=0")),
+			wantDeny: []finding{deny("AWS-006", alb)}},
+		{name: "AWS-006 lb_cookie duration above a week", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.lb_cookie.duration_seconds=604801")),
+			wantDeny: []finding{deny("AWS-006", alb)}},
+		{name: "AWS-006 lb_cookie duration with unit", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.lb_cookie.duration_seconds=1d")),
+			wantDeny: []finding{deny("AWS-006", alb)}},
+		{name: "AWS-006 lb_cookie duration ok", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.lb_cookie.duration_seconds=86400"))},
+		{name: "AWS-011 app_cookie duration 0 warns", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.app_cookie.duration_seconds=0")),
+			wantWarn: []finding{warn("AWS-011", alb)}},
+		{name: "AWS-007 app_cookie without name", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.type=app_cookie")),
+			wantDeny: []finding{deny("AWS-007", alb)}},
+		{name: "AWS-007 reserved name", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.type=app_cookie,stickiness.app_cookie.cookie_name=AWSALBAPP-1")),
+			wantDeny: []finding{deny("AWS-007", alb)}},
+		{name: "AWS-007 app cookie name ok", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.type=app_cookie,stickiness.app_cookie.cookie_name=sid"))},
+		{name: "AWS-008 NLB instance targets kept Cluster", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, "stickiness.enabled=true,stickiness.type=source_ip",
+			AnnKeepTrafficPolicy, "true")),
+			wantWarn: []finding{warn("AWS-008", nlb)}},
+		{name: "AWS-008 NLB ip targets", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, "stickiness.enabled=true,stickiness.type=source_ip",
+			AnnKeepTrafficPolicy, "true", annAWSNLBTargetType, "ip"))},
+		{name: "AWS-008 ALB sticky Service with default target type", svc: mkSvc(np, svcAnn(annAWSALBAttrs, "stickiness.enabled=true")),
+			wantWarn: []finding{warn("AWS-008", alb)}},
+		{name: "AWS-008 ALB sticky Service with ip target", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.enabled=true"))},
+		{name: "AWS-008 ALB sticky Service with Local", svc: mkSvc(np, svcETP(corev1.ServiceExternalTrafficPolicyLocal),
+			svcAnn(annAWSALBAttrs, "stickiness.enabled=true"))},
+		{name: "AWS-008 ALB target type from the Ingress", svc: mkSvc(np, svcAnn(annAWSALBAttrs, "stickiness.enabled=true")),
+			ctx: func() *Context {
+				c := ctxFor(ControllerUnknown)
+				c.Related.Ingresses = []RelatedIngress{{Ingress: mkIng(ingAnn(annAWSALBTargetType, "ip")), Controller: ControllerAWS}}
+				return c
+			}()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := tt.ctx
+			if ctx == nil {
+				ctx = ctxFor(ControllerUnknown)
+			}
+			before := tt.svc.DeepCopy()
+			errs, warns := validateServiceAWS(tt.svc, nil, ctx)
+			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)
+			assert.Equal(t, before, tt.svc, "input modified")
+		})
+	}
+}
+
+func TestProviderAWSIngress(t *testing.T) {
+	attrs := annPath(annAWSALBAttrs).String()
+	action := annAWSActionPrefix + "blue-green"
+	actP := annPath(action).String()
+	ip := ingAnn(annAWSALBTargetType, "ip")
+	sticky := ingAnn(annAWSALBAttrs, "stickiness.enabled=true,stickiness.type=lb_cookie")
+	weighted := func(extra string) ingOpt {
+		return ingAnn(action, `{"type":"forward","forwardConfig":{"targetGroups":[`+
+			`{"serviceName":"blue","servicePort":"80","weight":50},{"serviceName":"green","servicePort":80,"weight":50}]`+extra+`}}`)
+	}
+	np := svcType(corev1.ServiceTypeNodePort)
+	tests := []struct {
+		name     string
+		ing      *networkingv1.Ingress
+		ctx      *Context
+		wantDeny []finding
+		wantWarn []finding
+	}{
+		{name: "sticky ALB with ip targets", ing: mkIng(ip, sticky)},
+		{name: "other controller skipped", ing: mkIng(ingAnn(annAWSALBAttrs, "garbage")), ctx: ctxFor(ControllerNginx)},
+		{name: "AWS-001 on Ingress", ing: mkIng(ingAnn(annAWSALBAttrs, "stickiness.enabled=true,lb_cookie")),
+			wantDeny: []finding{deny("AWS-001", attrs)}},
+		{name: "AWS-004 on Ingress", ing: mkIng(ip, ingAnn(annAWSALBAttrs, "stickiness.type=cookie")),
+			wantDeny: []finding{deny("AWS-004", attrs)}},
+		{name: "AWS-007 on Ingress", ing: mkIng(ip, ingAnn(annAWSALBAttrs, "stickiness.enabled=true,stickiness.type=app_cookie")),
+			wantDeny: []finding{deny("AWS-007", attrs)}},
+		{name: "AWS-008 default instance targets", ing: mkIng(sticky),
+			wantWarn: []finding{warn("AWS-008", attrs)}},
+		{name: "AWS-008 backend Service instance targets", ing: mkIng(sticky),
+			ctx:      awsCtx(ControllerAWS, mkSvc(np)),
+			wantWarn: []finding{warn("AWS-008", attrs)}},
+		{name: "AWS-008 backend Service ip targets", ing: mkIng(sticky),
+			ctx: awsCtx(ControllerAWS, mkSvc(np, svcAnn(annAWSALBTargetType, "ip")))},
+		{name: "AWS-008 backend Service Local", ing: mkIng(sticky),
+			ctx: awsCtx(ControllerAWS, mkSvc(np, svcETP(corev1.ServiceExternalTrafficPolicyLocal)))},
+		{name: "AWS-008 Service overrides ip on Ingress", ing: mkIng(ip, sticky),
+			ctx:      awsCtx(ControllerAWS, mkSvc(np, svcAnn(annAWSALBTargetType, "instance"))),
+			wantWarn: []finding{warn("AWS-008", attrs)}},
+		{name: "AWS-009 weighted forward without group stickiness", ing: mkIng(ip, sticky, weighted("")),
+			wantWarn: []finding{warn("AWS-009", actP)}},
+		{name: "AWS-009 weighted forward with group stickiness", ing: mkIng(ip, sticky,
+			weighted(`,"targetGroupStickinessConfig":{"enabled":true,"durationSeconds":3600}`))},
+		{name: "AWS-009 target groups not sticky", ing: mkIng(ip, weighted(""))},
+		{name: "AWS-009 stickiness from a backend Service", ing: mkIng(ip, weighted("")),
+			ctx:      awsCtx(ControllerAWS, mkSvc(np, awsNamed("green"), svcAnn(annAWSALBTargetType, "ip", annAWSALBAttrs, "stickiness.enabled=true"))),
+			wantWarn: []finding{warn("AWS-009", actP)}},
+		{name: "AWS-006 group stickiness duration 0", ing: mkIng(ip, sticky,
+			weighted(`,"targetGroupStickinessConfig":{"enabled":true,"durationSeconds":0}`)),
+			wantDeny: []finding{deny("AWS-006", actP)}},
+		{name: "AWS-010 Service overrides Ingress attributes", ing: mkIng(ip, sticky),
+			ctx: awsCtx(ControllerAWS, mkSvc(np, svcAnn(annAWSALBAttrs,
+				"stickiness.enabled=true,stickiness.type=app_cookie,stickiness.app_cookie.cookie_name=sid"))),
+			wantWarn: []finding{warn("AWS-010", attrs)}},
+		{name: "AWS-010 same values", ing: mkIng(ip, sticky),
+			ctx: awsCtx(ControllerAWS, mkSvc(np, svcAnn(annAWSALBAttrs, "stickiness.type=lb_cookie, stickiness.enabled=true")))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := tt.ctx
+			if ctx == nil {
+				ctx = ctxFor(ControllerAWS)
+			}
+			before := tt.ing.DeepCopy()
+			errs, warns := validateIngressAWS(tt.ing, nil, ctx)
+			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)
+			assert.Equal(t, before, tt.ing, "input modified")
+		})
+	}
+}
+
+func TestProviderAWSStickyLike(t *testing.T) {
+	for _, k := range []string{"stickiness.enabled", "stickness.enabled", "stinkyness.type", "Stickiness.enabled", "sticky.enabled", "stickyness.type"} {
+		assert.True(t, awsStickyLike(k), k)
+	}
+	for _, k := range []string{"deregistration_delay.timeout_seconds", "slow_start.duration_seconds", "load_balancing.algorithm.type", "lambda.multi_value_headers.enabled"} {
+		assert.False(t, awsStickyLike(k), k)
+	}
+}
+
+func FuzzProviderAWS(f *testing.F) {
+	f.Add("stickiness.enabled=true,stickiness.type=app_cookie", "instance", `{"type":"forward","forwardConfig":{"targetGroups":[{"serviceName":"web"},{"serviceName":"x"}]}}`)
+	f.Add(`a\,b=c,,=,stickiness.lb_cookie.duration_seconds=-1`, "ip", `{"type":"forward","forwardConfig":{"targetGroupStickinessConfig":{"durationSeconds":-9}}}`)
+	f.Fuzz(func(t *testing.T, attrs, targetType, action string) {
+		svc := mkSvc(svcType(corev1.ServiceTypeLoadBalancer), svcAnn(annAWSNLBAttrs, attrs, annAWSNLBAttrs+".80", attrs,
+			annAWSALBAttrs, attrs, annAWSNLBTargetType, targetType, annAWSALBTargetType, targetType))
+		ing := mkIng(ingAnn(annAWSALBAttrs, attrs, annAWSALBTargetType, targetType, annAWSActionPrefix+"x", action))
+		related := ctxFor(ControllerAWS)
+		related.Related.BackendServices = []*corev1.Service{svc, nil}
+		related.Related.Ingresses = []RelatedIngress{{Ingress: ing, Controller: ControllerAWS}, {}}
+		for _, ctx := range []*Context{ctxFor(ControllerUnknown), offlineCtx(), related} {
+			validateServiceAWS(svc, nil, ctx)
+			validateIngressAWS(ing, nil, ctx)
+		}
+	})
+}

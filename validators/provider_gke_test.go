@@ -1,0 +1,148 @@
+package validators
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// gkeBC builds a BackendConfig with the given affinity type and optional TTL.
+func gkeBC(name, typ string, ttl *int64) *BackendConfig {
+	return &BackendConfig{Namespace: "shop", Name: name, SessionAffinity: &BackendConfigAffinity{
+		AffinityType: typ, AffinityCookieTTLSec: ttl, TTLSet: ttl != nil,
+	}}
+}
+
+// gkeCtx returns a live context that tracks the given BackendConfigs.
+func gkeCtx(bcs ...*BackendConfig) *Context {
+	c := ctxFor(ControllerUnknown)
+	c.Related.BackendConfigs = map[string]*BackendConfig{}
+	for _, bc := range bcs {
+		c.Related.BackendConfigs[bc.Name] = bc
+	}
+	return c
+}
+
+func TestProviderGKEService(t *testing.T) {
+	ga, beta := annPath(annGKEBackendConfig).String(), annPath(annGKEBackendBeta).String()
+	np := svcType(corev1.ServiceTypeNodePort)
+	tests := []struct {
+		name     string
+		svc      *corev1.Service
+		ctx      *Context
+		wantDeny []finding
+		wantWarn []finding
+	}{
+		{name: "no annotation", svc: mkSvc(np)},
+		{name: "default backend config", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"default":"bc"}`))},
+		{name: "GKE-004 not JSON", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{default: bc}`)),
+			wantDeny: []finding{deny("GKE-004", ga)}},
+		{name: "GKE-004 wrong JSON type", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"default":["bc"]}`)),
+			wantDeny: []finding{deny("GKE-004", ga)}},
+		{name: "GKE-004 names nothing", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"default":""}`)),
+			wantDeny: []finding{deny("GKE-004", ga)}},
+		{name: "GKE-004 beta key", svc: mkSvc(np, svcAnn(annGKEBackendBeta, `{}`)),
+			wantDeny: []finding{deny("GKE-004", beta)}},
+		{name: "GKE-004 GA key wins over broken beta", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"default":"bc"}`, annGKEBackendBeta, `x`))},
+		{name: "GKE-005 ports key is a targetPort", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"ports":{"8080":"bc"}}`)),
+			wantWarn: []finding{warn("GKE-005", ga)}},
+		{name: "GKE-005 ports key by name", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"ports":{"http":"bc"}}`))},
+		{name: "GKE-005 ports key by number", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"ports":{"80":"bc"}}`))},
+		{name: "GKE-006 missing BackendConfig", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"default":"bc"}`)), ctx: gkeCtx(),
+			wantWarn: []finding{warn("GKE-006", ga)}},
+		{name: "GKE-006 existing BackendConfig", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"default":"bc"}`)),
+			ctx: gkeCtx(gkeBC("bc", "NONE", nil))},
+		{name: "GKE-006 untracked", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"default":"bc"}`))},
+		{name: "GKE-008 CLIENT_IP without NEG", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"default":"bc"}`)),
+			ctx: gkeCtx(gkeBC("bc", "CLIENT_IP", nil)), wantWarn: []finding{warn("GKE-008", ga)}},
+		{name: "GKE-008 GENERATED_COOKIE on a port without NEG", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"ports":{"http":"bc"}}`)),
+			ctx: gkeCtx(gkeBC("bc", "GENERATED_COOKIE", nil)), wantWarn: []finding{warn("GKE-008", ga)}},
+		{name: "GKE-008 with NEG", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"default":"bc"}`, annGKENEG, `{"ingress": true}`)),
+			ctx: gkeCtx(gkeBC("bc", "CLIENT_IP", nil))},
+		{name: "GKE-008 with externalTrafficPolicy Local", svc: mkSvc(np, svcETP(corev1.ServiceExternalTrafficPolicyLocal),
+			svcAnn(annGKEBackendConfig, `{"default":"bc"}`)), ctx: gkeCtx(gkeBC("bc", "CLIENT_IP", nil))},
+		{name: "GKE-008 no affinity", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"default":"bc"}`)),
+			ctx: gkeCtx(gkeBC("bc", "NONE", nil))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := tt.ctx
+			if ctx == nil {
+				ctx = ctxFor(ControllerUnknown)
+			}
+			before := tt.svc.DeepCopy()
+			errs, warns := validateServiceGKE(tt.svc, nil, ctx)
+			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)
+			assert.Equal(t, before, tt.svc, "input modified")
+		})
+	}
+}
+
+func TestProviderGKEIngress(t *testing.T) {
+	aff := "nginx.ingress.kubernetes.io/affinity"
+	name := "nginx.ingress.kubernetes.io/session-cookie-name"
+	tests := []struct {
+		name     string
+		ing      *networkingv1.Ingress
+		ctrl     Controller
+		wantWarn []finding
+	}{
+		{name: "GKE-009 nginx affinity on gce", ing: mkIng(ingAnn(aff, "cookie", name, "route")), ctrl: ControllerGCE,
+			wantWarn: []finding{warn("GKE-009", annPath(aff).String()), warn("GKE-009", annPath(name).String())}},
+		{name: "GKE-009 unrelated nginx annotation", ing: mkIng(ingAnn("nginx.ingress.kubernetes.io/rewrite-target", "/")), ctrl: ControllerGCE},
+		{name: "GKE-009 unknown controller", ing: mkIng(ingAnn(aff, "cookie")), ctrl: ControllerUnknown},
+		{name: "GKE-009 nginx controller", ing: mkIng(ingAnn(aff, "cookie")), ctrl: ControllerNginx},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := tt.ing.DeepCopy()
+			errs, warns := validateIngressGKE(tt.ing, nil, ctxFor(tt.ctrl))
+			assertFindings(t, errs, warns, nil, tt.wantWarn)
+			assert.Equal(t, before, tt.ing, "input modified")
+		})
+	}
+}
+
+func TestProviderGKEBackendConfig(t *testing.T) {
+	typ, ttlP := "spec.sessionAffinity.affinityType", "spec.sessionAffinity.affinityCookieTtlSec"
+	i64 := func(v int64) *int64 { return &v }
+	tests := []struct {
+		name     string
+		bc       *BackendConfig
+		wantDeny []finding
+		wantWarn []finding
+	}{
+		{name: "nil", bc: nil},
+		{name: "no affinity", bc: &BackendConfig{Name: "bc"}},
+		{name: "generated cookie with ttl", bc: gkeBC("bc", "GENERATED_COOKIE", i64(86400))},
+		{name: "empty type", bc: gkeBC("bc", "", nil)},
+		{name: "GKE-001 HTTP_COOKIE", bc: gkeBC("bc", "HTTP_COOKIE", nil), wantDeny: []finding{deny("GKE-001", typ)}},
+		{name: "GKE-001 camel case", bc: gkeBC("bc", "ClientIP", nil), wantDeny: []finding{deny("GKE-001", typ)}},
+		{name: "GKE-002 negative ttl", bc: gkeBC("bc", "GENERATED_COOKIE", i64(-1)), wantDeny: []finding{deny("GKE-002", ttlP)}},
+		{name: "GKE-002 ttl above a day", bc: gkeBC("bc", "GENERATED_COOKIE", i64(86401)), wantDeny: []finding{deny("GKE-002", ttlP)}},
+		{name: "GKE-003 ttl with CLIENT_IP", bc: gkeBC("bc", "CLIENT_IP", i64(60)), wantWarn: []finding{warn("GKE-003", ttlP)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs, warns := validateBackendConfigGKE(tt.bc, ctxFor(ControllerUnknown))
+			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)
+		})
+	}
+}
+
+func FuzzProviderGKE(f *testing.F) {
+	f.Add(`{"default":"bc","ports":{"80":"bc2"}}`, `{"ingress":true}`, "CLIENT_IP", int64(10), "cookie")
+	f.Add(`null`, `[]`, "", int64(-5), "")
+	f.Fuzz(func(t *testing.T, bcAnn, neg, typ string, ttl int64, nginx string) {
+		svc := mkSvc(svcType(corev1.ServiceTypeNodePort), svcAnn(annGKEBackendConfig, bcAnn, annGKEBackendBeta, bcAnn, annGKENEG, neg))
+		ing := mkIng(ingAnn("nginx.ingress.kubernetes.io/affinity", nginx, "nginx.ingress.kubernetes.io/session-cookie-"+nginx, nginx))
+		bc := gkeBC("bc", typ, &ttl)
+		for _, ctx := range []*Context{ctxFor(ControllerUnknown), offlineCtx(), gkeCtx(bc, gkeBC("bc2", typ, nil)), ctxFor(ControllerGCE)} {
+			validateServiceGKE(svc, nil, ctx)
+			validateIngressGKE(ing, nil, ctx)
+			validateBackendConfigGKE(bc, ctx)
+		}
+	})
+}

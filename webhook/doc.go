@@ -1,0 +1,12 @@
+// Package webhook is stickyguard's admission server: the one table that maps
+// URL paths to handlers (paths.go), the handlers that decode AdmissionReviews
+// and call the rule engine, the adapters that turn the engine's answers into
+// responses (422 Invalid with one cause per field, JSON patches, warnings,
+// audit annotations), the namespace opt-in modes, the cache-backed Lookup,
+// the policy file watcher, metrics, and the manager wiring behind
+// `stickyguard serve`.
+//
+// What does not belong here: rules (validators/), default-filling
+// (mutators/), and the engine that runs them (webhook/engine). Handlers never
+// decide anything about an object themselves; they only translate.
+package webhook

@@ -1,0 +1,119 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"gomodules.xyz/jsonpatch/v2"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/stickyguard/stickyguard/validators"
+)
+
+// Checked is the outcome for one checked document.
+type Checked struct {
+	Doc    *Document
+	Result *Result
+	// Patch is the RFC 6902 patch from the object as written to the object
+	// as enforce mode would store it (stickyguard's defaults only).
+	Patch []jsonpatch.Operation
+}
+
+// Allowed reports whether enforce mode would admit the object.
+func (c *Checked) Allowed() bool { return c.Result.Allowed() }
+
+// CheckDocuments evaluates a set of objects together, the way the webhook
+// would see them in one namespace after they are all applied: cross-object
+// rules resolve within the set, and mutations of one object (a Service set
+// to Local) are visible to the others (its Deployment). Documents that are
+// skipped are returned untouched in skipped.
+func CheckDocuments(docs []Document, opts Options) (checked []Checked, skipped []*Document, err error) {
+	idx := NewIndex()
+	opts.Lookup = idx
+	opts.normalize()
+	for i := range docs {
+		d := &docs[i]
+		if d.Object != nil {
+			idx.Put(d.Object)
+		}
+		if d.BackendConfig != nil {
+			idx.Put(d.BackendConfig)
+		}
+	}
+	// Mutation pass: Services first (their defaults decide Deployment
+	// spreading), then Deployments; the index then holds what the cluster
+	// would store.
+	for _, kind := range []string{validators.KindService, validators.KindDeployment} {
+		for i := range docs {
+			d := &docs[i]
+			if d.Kind != kind || d.Object == nil || !d.Checked() {
+				continue
+			}
+			r, err := Mutate(d.Object, nil, opts)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", d.Source, err)
+			}
+			idx.Put(r.Object)
+		}
+	}
+	for i := range docs {
+		d := &docs[i]
+		if !d.Checked() {
+			skipped = append(skipped, d)
+			continue
+		}
+		c, err := checkOne(d, opts)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", d.Source, err)
+		}
+		checked = append(checked, c)
+	}
+	return checked, skipped, nil
+}
+
+func checkOne(d *Document, opts Options) (Checked, error) {
+	res := &Result{}
+	var err error
+	switch {
+	case d.BackendConfig != nil:
+		res = EvaluateBackendConfig(d.BackendConfig, opts)
+	case d.Object != nil:
+		res, err = Evaluate(d.Object, nil, opts)
+		if err != nil {
+			return Checked{}, err
+		}
+	}
+	if res.Exempt == "" {
+		rawE, rawW := validators.ApplyOverrides(d.RawErrors, d.RawWarnings, opts.Policy)
+		res.Errors = append(rawE, res.Errors...)
+		res.Warnings = append(rawW, res.Warnings...)
+	}
+	c := Checked{Doc: d, Result: res}
+	if len(res.Mutations) > 0 {
+		c.Patch, err = Diff(d.Object, res.Object)
+		if err != nil {
+			return Checked{}, err
+		}
+	}
+	return c, nil
+}
+
+// Diff is the JSON patch from one typed object to another. Both are
+// marshalled the same way, so only real changes appear.
+func Diff(from, to runtime.Object) ([]jsonpatch.Operation, error) {
+	a, err := json.Marshal(from)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(to)
+	if err != nil {
+		return nil, err
+	}
+	ops, err := jsonpatch.CreatePatch(a, b)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Path < ops[j].Path })
+	return ops, nil
+}

@@ -1,0 +1,253 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/go-logr/logr"
+	admissionv1 "k8s.io/api/admission/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/stickyguard/stickyguard/validators/policy"
+	"github.com/stickyguard/stickyguard/webhook/engine"
+)
+
+// PolicySource returns the policy in force, or nil while no valid policy
+// has been loaded (reviews then fail with 500).
+type PolicySource interface {
+	Current() *policy.Policy
+}
+
+// StaticPolicy is a PolicySource that never changes.
+type StaticPolicy struct{ Policy *policy.Policy }
+
+// Current implements PolicySource.
+func (s StaticPolicy) Current() *policy.Policy { return s.Policy }
+
+// Deps are what the handlers need. The server wires them to the informer
+// cache; handler tests use an engine.Index and a map of namespace labels.
+type Deps struct {
+	Scheme     *runtime.Scheme // nil: NewScheme()
+	Lookup     engine.Lookup   // cross-object facts
+	Modes      ModeSource      // namespace opt-in labels
+	Policy     PolicySource    // nil: the built-in default policy
+	ForceAudit bool            // treat every enforce namespace as audit
+	Metrics    *Metrics        // nil: no metrics
+	Log        logr.Logger     // zero value: discard
+}
+
+// NewScheme returns a scheme with the kinds stickyguard admits and caches.
+func NewScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(corev1.AddToScheme(s))
+	utilruntime.Must(appsv1.AddToScheme(s))
+	utilruntime.Must(networkingv1.AddToScheme(s))
+	return s
+}
+
+// NewWebhooks builds the admission webhook of every route, keyed by path.
+// Panics in handlers are recovered into 500 responses.
+func NewWebhooks(d Deps) map[string]*admission.Webhook {
+	if d.Scheme == nil {
+		d.Scheme = NewScheme()
+	}
+	if d.Policy == nil {
+		d.Policy = StaticPolicy{policy.Default()}
+	}
+	if d.Log.GetSink() == nil {
+		d.Log = logr.Discard()
+	}
+	decoder := admission.NewDecoder(d.Scheme)
+	deps := &d
+	out := map[string]*admission.Webhook{}
+	for _, r := range Routes() {
+		h := &handler{half: r.Half, kind: r.kind, decoder: decoder, deps: deps}
+		log := d.Log.WithValues("webhook", string(r.Half))
+		out[r.Path] = &admission.Webhook{
+			Handler:      h,
+			RecoverPanic: ptr(true),
+			LogConstructor: func(_ logr.Logger, req *admission.Request) logr.Logger {
+				if req == nil {
+					return log
+				}
+				return log.WithValues("uid", req.UID, "kind", req.Kind.Kind, "namespace", req.Namespace,
+					"name", req.Name, "operation", req.Operation)
+			},
+		}
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// handler answers the reviews of one route. It keeps the guarantees of
+// controller-runtime's typed Defaulter/Validator: typed decoding of the
+// object (and the old object on UPDATE), DELETE/CONNECT allowed untouched,
+// patches computed against the raw request with removals of fields our Go
+// types do not know dropped, and no patch when nothing changed.
+type handler struct {
+	half    Half
+	kind    kind
+	decoder admission.Decoder
+	deps    *Deps
+}
+
+var _ admission.Handler = (*handler)(nil)
+
+// review is what one review decided, for metrics and logs.
+type review struct {
+	mode   Mode
+	result string
+	rules  []string
+	err    error
+}
+
+// request is a decoded review.
+type request struct {
+	req   admission.Request
+	obj   runtime.Object
+	old   runtime.Object // nil on CREATE
+	meta  metav1Object
+	rawNS string // metadata.namespace as sent, restored before patching
+	mode  Mode
+	opts  engine.Options
+	notes notes
+}
+
+type metav1Object = interface {
+	GetName() string
+	GetGenerateName() string
+	GetNamespace() string
+	SetNamespace(string)
+}
+
+// Handle implements admission.Handler.
+func (h *handler) Handle(ctx context.Context, req admission.Request) admission.Response {
+	start := time.Now()
+	rv := review{mode: ModeOff, result: resultAllowed}
+	resp := h.handle(ctx, req, &rv)
+	h.deps.Metrics.observe(h.kind.Name, h.half, time.Since(start))
+	h.deps.Metrics.review(h.kind.Name, string(req.Operation), rv.mode, rv.result)
+	h.logDecision(ctx, &rv)
+	return resp
+}
+
+func (h *handler) handle(ctx context.Context, req admission.Request, rv *review) admission.Response {
+	switch req.Operation {
+	case admissionv1.Create, admissionv1.Update:
+	case admissionv1.Delete, admissionv1.Connect:
+		return admission.Allowed("")
+	default:
+		return h.fail(rv, http.StatusBadRequest, fmt.Errorf("unknown operation %q", req.Operation))
+	}
+	if req.Kind.Kind != "" && (req.Kind.Group != h.kind.GVK.Group || req.Kind.Kind != h.kind.GVK.Kind) {
+		return h.fail(rv, http.StatusBadRequest, fmt.Errorf("this path admits %s, not %s",
+			h.kind.GVK.GroupKind(), schema.GroupKind{Group: req.Kind.Group, Kind: req.Kind.Kind}))
+	}
+	r, resp, ok := h.decode(ctx, req, rv)
+	if !ok {
+		return resp
+	}
+	if r.mode == ModeOff {
+		return resp
+	}
+	if h.half == Mutating {
+		return h.mutate(r, rv)
+	}
+	return h.validate(r, rv)
+}
+
+// decode decodes the objects and finds the namespace's mode. ok is false
+// when resp is the final answer.
+func (h *handler) decode(ctx context.Context, req admission.Request, rv *review) (r *request, resp admission.Response, ok bool) {
+	r = &request{req: req, obj: h.kind.New()}
+	if err := h.decoder.Decode(req, r.obj); err != nil {
+		return nil, h.fail(rv, http.StatusBadRequest, err), false
+	}
+	if req.Operation == admissionv1.Update {
+		r.old = h.kind.New()
+		if err := h.decoder.DecodeRaw(req.OldObject, r.old); err != nil {
+			return nil, h.fail(rv, http.StatusBadRequest, fmt.Errorf("decoding oldObject: %w", err)), false
+		}
+	}
+	m, err := meta.Accessor(r.obj)
+	if err != nil {
+		return nil, h.fail(rv, http.StatusBadRequest, err), false
+	}
+	r.meta = m
+	// On CREATE the object may not carry its namespace yet: the request's
+	// is the authoritative one.
+	r.rawNS = m.GetNamespace()
+	if req.Namespace != "" {
+		m.SetNamespace(req.Namespace)
+		if r.old != nil {
+			if om, err := meta.Accessor(r.old); err == nil {
+				om.SetNamespace(req.Namespace)
+			}
+		}
+	}
+	ns := m.GetNamespace()
+	label, found, err := h.deps.Modes.ModeLabel(ctx, ns)
+	if err != nil {
+		return nil, h.fail(rv, http.StatusInternalServerError, err), false
+	}
+	mode, note := resolveMode(label, found, h.deps.ForceAudit, ns)
+	r.mode, rv.mode = mode, mode
+	if mode == ModeOff {
+		rv.result = resultSkipped
+		resp := admission.Allowed("")
+		if h.half == Validating {
+			// Only one half says it, so the user sees it once.
+			resp = resp.WithWarnings(sanitize(note, maxWarningRunes))
+		}
+		return r, resp, true
+	}
+	pol := h.deps.Policy.Current()
+	if pol == nil {
+		return nil, h.fail(rv, http.StatusInternalServerError, errors.New("no valid stickyguard policy has been loaded")), false
+	}
+	r.opts = engine.Options{Policy: pol, Lookup: h.deps.Lookup}
+	return r, admission.Response{}, true
+}
+
+// fail answers a review that could not be evaluated: 400 for requests we
+// cannot read, 500 for infrastructure failures. Never a denial; the
+// webhook's failurePolicy decides.
+func (h *handler) fail(rv *review, code int32, err error) admission.Response {
+	rv.result, rv.err = resultError, err
+	return admission.Errored(code, fmt.Errorf("stickyguard: %w", err))
+}
+
+// engineError maps an engine error to its response.
+func (h *handler) engineError(rv *review, err error) admission.Response {
+	if errors.Is(err, engine.ErrUnsupportedKind) {
+		return h.fail(rv, http.StatusBadRequest, err)
+	}
+	return h.fail(rv, http.StatusInternalServerError, err)
+}
+
+func (h *handler) logDecision(ctx context.Context, rv *review) {
+	log := logf.FromContext(ctx).WithValues("mode", rv.mode, "decision", rv.result)
+	if len(rv.rules) > 0 {
+		log = log.WithValues("rules", rv.rules)
+	}
+	switch rv.result {
+	case resultError:
+		log.Error(rv.err, "review failed")
+	case resultDenied, resultWouldDeny, resultExempt, resultPatched, resultWouldPatch:
+		log.Info("reviewed")
+	default:
+		log.V(1).Info("reviewed")
+	}
+}

@@ -1,0 +1,77 @@
+package webhook
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/stickyguard/stickyguard/validators"
+)
+
+// Half says which of the two webhooks a handler serves.
+type Half string
+
+// Halves; the values are the "webhook" label of the duration histogram.
+const (
+	Mutating   Half = "mutate"
+	Validating Half = "validate"
+)
+
+// kind describes one admitted kind.
+type kind struct {
+	Name string                  // "Service", as in the rule catalog
+	GVK  schema.GroupVersionKind // what the path serves
+	New  func() runtime.Object   // a fresh typed object to decode into
+}
+
+func services() kind {
+	return kind{validators.KindService, corev1.SchemeGroupVersion.WithKind("Service"),
+		func() runtime.Object { return &corev1.Service{} }}
+}
+
+func ingresses() kind {
+	return kind{validators.KindIngress, networkingv1.SchemeGroupVersion.WithKind("Ingress"),
+		func() runtime.Object { return &networkingv1.Ingress{} }}
+}
+
+func deployments() kind {
+	return kind{validators.KindDeployment, appsv1.SchemeGroupVersion.WithKind("Deployment"),
+		func() runtime.Object { return &appsv1.Deployment{} }}
+}
+
+// Route is one row of the path table.
+type Route struct {
+	Path string
+	Half Half
+	kind kind
+}
+
+// Kind is the admitted kind's GroupVersionKind.
+func (r Route) Kind() schema.GroupVersionKind { return r.kind.GVK }
+
+// Routes is THE table that maps URL paths to handlers (kubebuilder-style
+// paths: /<half>-<group with dots as dashes>-<version>-<lowercase kind>).
+// manifests/base/webhook-configurations.yaml must list exactly these paths;
+// a test checks it.
+func Routes() []Route {
+	return []Route{
+		{"/mutate--v1-service", Mutating, services()},
+		{"/validate--v1-service", Validating, services()},
+		{"/mutate-networking-k8s-io-v1-ingress", Mutating, ingresses()},
+		{"/validate-networking-k8s-io-v1-ingress", Validating, ingresses()},
+		{"/mutate-apps-v1-deployment", Mutating, deployments()},
+		{"/validate-apps-v1-deployment", Validating, deployments()},
+	}
+}
+
+// Paths lists the registered paths in table order.
+func Paths() []string {
+	rs := Routes()
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Path
+	}
+	return out
+}

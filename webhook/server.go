@@ -1,0 +1,263 @@
+package webhook
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/stickyguard/stickyguard/validators/policy"
+)
+
+// Defaults of the serve options.
+const (
+	DefaultPort                    = 9443
+	DefaultMaxRequestBytes         = 7 << 20 // like controller-runtime: two 3 MiB objects and the review around them
+	DefaultShutdownDelay           = 5 * time.Second
+	DefaultGracefulShutdownTimeout = 30 * time.Second
+)
+
+// ServerOptions configure the admission server (`stickyguard serve`).
+type ServerOptions struct {
+	RESTConfig *rest.Config
+
+	Host    string // bind address of the webhook server; "" means all interfaces
+	Port    int    // 0 means DefaultPort
+	CertDir string // holds tls.crt and tls.key, reloaded when they change
+
+	MetricsBindAddress     string // "0" disables
+	HealthProbeBindAddress string // "0" or "" disables
+
+	PolicyFile         string        // "" means the built-in default policy
+	PolicyPollInterval time.Duration // 0 means DefaultPolicyPollInterval
+
+	ForceAudit      bool
+	EnableHTTP2     bool
+	MaxRequestBytes int64 // 0 means DefaultMaxRequestBytes
+
+	// ShutdownDelay is how long readiness is false before the server stops
+	// accepting reviews, so endpoints drop the pod first.
+	ShutdownDelay time.Duration
+	// GracefulShutdownTimeout bounds the wait for in-flight reviews.
+	GracefulShutdownTimeout time.Duration
+
+	// Registry receives stickyguard's metrics; nil means controller-runtime's
+	// metrics.Registry, which the metrics endpoint serves.
+	Registry prometheus.Registerer
+
+	Log logr.Logger
+}
+
+// Server is the admission server: a controller-runtime manager with the
+// webhook server, the informer cache, health probes and metrics. It runs no
+// controllers and needs no leader election.
+type Server struct {
+	opts     ServerOptions
+	mgr      manager.Manager
+	lookup   *CacheLookup
+	policy   PolicySource
+	checks   map[string]healthz.Checker
+	draining atomic.Bool
+}
+
+// NewServer wires the server; nothing runs until Start.
+func NewServer(opts ServerOptions) (*Server, error) {
+	if opts.RESTConfig == nil {
+		return nil, errors.New("no Kubernetes client configuration")
+	}
+	if opts.Port == 0 {
+		opts.Port = DefaultPort
+	}
+	if opts.MaxRequestBytes <= 0 {
+		opts.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	if opts.GracefulShutdownTimeout <= 0 {
+		opts.GracefulShutdownTimeout = DefaultGracefulShutdownTimeout
+	}
+	if opts.Registry == nil {
+		opts.Registry = ctrlmetrics.Registry
+	}
+	if opts.Log.GetSink() == nil {
+		opts.Log = logr.Discard()
+	}
+	s := &Server{opts: opts, checks: map[string]healthz.Checker{}}
+
+	http2 := opts.EnableHTTP2
+	whServer := ctrlwebhook.NewServer(ctrlwebhook.Options{
+		Host:    opts.Host,
+		Port:    opts.Port,
+		CertDir: opts.CertDir,
+		TLSOpts: []func(*tls.Config){func(c *tls.Config) {
+			c.MinVersion = tls.VersionTLS12
+			if !http2 {
+				// HTTP/2 stream multiplexing has had denial-of-service bugs
+				// (CVE-2023-44487, CVE-2023-39325); off unless asked for.
+				c.NextProtos = []string{"http/1.1"}
+			}
+		}},
+	})
+	scheme := NewScheme()
+	gst := opts.GracefulShutdownTimeout
+	mgr, err := manager.New(opts.RESTConfig, manager.Options{
+		Scheme:                  scheme,
+		Logger:                  opts.Log,
+		Cache:                   cache.Options{DefaultTransform: StripForCache},
+		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsBindAddress},
+		HealthProbeBindAddress:  opts.HealthProbeBindAddress,
+		WebhookServer:           whServer,
+		GracefulShutdownTimeout: &gst,
+		LeaderElection:          false,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the manager: %w", err)
+	}
+	s.mgr = mgr
+
+	if s.lookup, err = NewCacheLookup(context.Background(), mgr.GetCache()); err != nil {
+		return nil, err
+	}
+	policyReady := healthz.Ping
+	if opts.PolicyFile != "" {
+		pf := NewPolicyFile(opts.PolicyFile, opts.PolicyPollInterval, opts.Log)
+		if err := mgr.Add(pf); err != nil {
+			return nil, err
+		}
+		s.policy, policyReady = pf, pf.ReadyCheck
+	} else {
+		s.policy = StaticPolicy{policy.Default()}
+	}
+	metrics, err := NewMetrics(opts.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("registering metrics: %w", err)
+	}
+	hooks := NewWebhooks(Deps{
+		Scheme:     scheme,
+		Lookup:     s.lookup,
+		Modes:      &CacheModes{Cache: mgr.GetCache(), API: mgr.GetAPIReader(), Synced: s.lookup.Synced},
+		Policy:     s.policy,
+		ForceAudit: opts.ForceAudit,
+		Metrics:    metrics,
+		Log:        opts.Log.WithName("admission"),
+	})
+	for _, r := range Routes() {
+		whServer.Register(r.Path, limitBody(opts.MaxRequestBytes, hooks[r.Path]))
+	}
+
+	s.checks["shutdown"] = func(*http.Request) error {
+		if s.draining.Load() {
+			return errors.New("shutting down")
+		}
+		return nil
+	}
+	// StartedChecker completes a TLS handshake, so it also proves the
+	// certificate was loaded.
+	s.checks["webhook"] = whServer.StartedChecker()
+	s.checks["cache"] = s.lookup.ReadyCheck
+	s.checks["policy"] = policyReady
+	for name, c := range s.checks {
+		if err := mgr.AddReadyzCheck(name, c); err != nil {
+			return nil, err
+		}
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Ready runs the readiness checks (what /readyz answers).
+func (s *Server) Ready() error {
+	names := make([]string, 0, len(s.checks))
+	for n := range s.checks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var errs []string
+	for _, n := range names {
+		if err := s.checks[n](nil); err != nil {
+			errs = append(errs, n+": "+err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// Start runs the server until ctx ends, then shuts down gracefully:
+// readiness turns false at once, reviews are still served for
+// ShutdownDelay (while endpoints drop the pod), then the server stops
+// accepting connections and in-flight reviews finish (bounded by
+// GracefulShutdownTimeout).
+func (s *Server) Start(ctx context.Context) error {
+	mctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-mctx.Done():
+			return
+		}
+		s.draining.Store(true)
+		s.opts.Log.Info("shutting down: readiness is false; draining", "delay", s.opts.ShutdownDelay)
+		t := time.NewTimer(s.opts.ShutdownDelay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-mctx.Done():
+		}
+		stop()
+	}()
+	return s.mgr.Start(mctx)
+}
+
+// limitBody bounds the request body and detaches in-flight reviews from the
+// server's shutdown: controller-runtime cancels the request context as soon
+// as shutdown begins, but a review that has started should finish.
+func limitBody(max int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > max {
+			writeReviewError(w, http.StatusRequestEntityTooLarge,
+				fmt.Sprintf("stickyguard: request body is %d bytes; the limit is %d (--max-request-bytes)", r.ContentLength, max))
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			// Bodies without a length are cut at the limit; the
+			// webhook then answers 400 "request body too large".
+			r.Body = http.MaxBytesReader(w, r.Body, max)
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
+	})
+}
+
+// writeReviewError answers with an AdmissionReview carrying an error
+// status, the way controller-runtime answers requests it cannot read.
+func writeReviewError(w http.ResponseWriter, code int32, msg string) {
+	review := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: admissionv1.SchemeGroupVersion.String(), Kind: "AdmissionReview"},
+		Response: &admissionv1.AdmissionResponse{
+			Allowed: false,
+			Result:  &metav1.Status{Code: code, Message: msg},
+		},
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(review)
+}

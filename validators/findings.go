@@ -2,6 +2,7 @@ package validators
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -101,4 +102,18 @@ func annPath(key string) *field.Path {
 // labelPath is the field path of a label.
 func labelPath(key string) *field.Path {
 	return field.NewPath("metadata", "labels").Key(key)
+}
+
+// clipValue shortens an echoed value to 64 bytes (at a rune boundary) so
+// messages stay readable and bounded whatever the request carried.
+func clipValue(s string) string {
+	const limit = 64
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }

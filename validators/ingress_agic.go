@@ -67,7 +67,7 @@ func validateIngressAGIC(ing, old *networkingv1.Ingress, ctx *Context) (field.Er
 		}
 		b, valid := parseBool(v)
 		if !valid {
-			f.invalid(agic001, annPath(k), clipAnnValue(v), "")
+			f.invalid(agic001, annPath(k), clipValue(v), "")
 		}
 		flags[k] = b
 	}

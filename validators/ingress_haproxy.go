@@ -91,19 +91,19 @@ func hapValues(f *findings, a map[string]string) {
 		switch n {
 		case "affinity":
 			if v != "cookie" {
-				f.notSupported(hap001, annPath(k), clipAnnValue(v), []string{"cookie"}, "")
+				f.notSupported(hap001, annPath(k), clipValue(v), []string{"cookie"}, "")
 			}
 		case "session-cookie-strategy":
 			if valid := []string{"insert", "prefix", "rewrite"}; !slices.Contains(valid, v) {
-				f.notSupported(hap002, annPath(k), clipAnnValue(v), valid, "")
+				f.notSupported(hap002, annPath(k), clipValue(v), valid, "")
 			}
 		case "session-cookie-value-strategy":
 			if valid := []string{"server-name", "pod-uid"}; !slices.Contains(valid, v) {
-				f.notSupported(hap002, annPath(k), clipAnnValue(v), valid, "")
+				f.notSupported(hap002, annPath(k), clipValue(v), valid, "")
 			}
 		case "session-cookie-dynamic", "session-cookie-preserve", "session-cookie-same-site", "session-cookie-shared":
 			if _, valid := parseBool(v); !valid {
-				f.invalid(hap002, annPath(k), clipAnnValue(v), "must be true or false")
+				f.invalid(hap002, annPath(k), clipValue(v), "must be true or false")
 			}
 		}
 	}

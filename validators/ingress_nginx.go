@@ -190,7 +190,7 @@ func validateIngressNginx(ing, old *networkingv1.Ingress, ctx *Context) (field.E
 	if ctx.Related.Controller == ControllerNginx {
 		for _, k := range slices.Sorted(maps.Keys(a)) {
 			if ngxForeignKey(k) {
-				f.warn(ngx025, annPath(k), clipAnnValue(a[k]), k+" is not read by ingress-nginx")
+				f.warn(ngx025, annPath(k), clipValue(a[k]), k+" is not read by ingress-nginx")
 			}
 		}
 	}
@@ -206,11 +206,11 @@ func validateIngressNginxOffline(ing, old *networkingv1.Ingress, ctx *Context) (
 	}
 	var f findings
 	if v, ok := ngxAnn(ing.Annotations, "upstream-hash-by"); ok && !ngxHashBy.MatchString(strings.ReplaceAll(v, " ", "")) {
-		f.warn(ngx020, ngxPath("upstream-hash-by"), clipAnnValue(v), "")
+		f.warn(ngx020, ngxPath("upstream-hash-by"), clipValue(v), "")
 	}
 	ngxEachPath(ing, func(p *field.Path, hp networkingv1.HTTPIngressPath) {
 		if hp.PathType != nil && *hp.PathType != networkingv1.PathTypeImplementationSpecific && ngxRegexPath(hp.Path) {
-			f.warn(ngx022, p, clipAnnValue(hp.Path), "path "+quoteClip(hp.Path)+" uses regex characters with pathType "+string(*hp.PathType))
+			f.warn(ngx022, p, clipValue(hp.Path), "path "+quoteClip(hp.Path)+" uses regex characters with pathType "+string(*hp.PathType))
 		}
 	})
 	return f.result()
@@ -227,7 +227,7 @@ func ngxEnums(f *findings, a map[string]string) {
 			s = strings.ToLower(s)
 		}
 		if !slices.Contains(valid, s) {
-			f.notSupported(r, ngxPath(name), clipAnnValue(v), valid, "")
+			f.notSupported(r, ngxPath(name), clipValue(v), valid, "")
 		}
 	}
 	enum(ngx001, "affinity", []string{"cookie"}, false)
@@ -240,7 +240,7 @@ func ngxEnums(f *findings, a map[string]string) {
 	} {
 		if v, ok := ngxAnn(a, name); ok {
 			if _, valid := parseBool(v); !valid {
-				f.invalid(ngx012, ngxPath(name), clipAnnValue(v), "")
+				f.invalid(ngx012, ngxPath(name), clipValue(v), "")
 			}
 		}
 	}
@@ -252,7 +252,7 @@ func ngxEnums(f *findings, a map[string]string) {
 func ngxCookieValues(f *findings, a map[string]string) {
 	chars := func(r *Rule, name string, re *regexp.Regexp) {
 		if v, ok := ngxAnn(a, name); ok && !re.MatchString(strings.ReplaceAll(v, " ", "")) {
-			f.invalid(r, ngxPath(name), clipAnnValue(v), "")
+			f.invalid(r, ngxPath(name), clipValue(v), "")
 		}
 	}
 	chars(ngx005, "session-cookie-name", ngxBasicChars)
@@ -267,7 +267,7 @@ func ngxCookieValues(f *findings, a map[string]string) {
 		s := strings.TrimSpace(v)
 		switch {
 		case !ngxSeconds.MatchString(s):
-			f.invalid(ngx007, ngxPath(name), clipAnnValue(v), "")
+			f.invalid(ngx007, ngxPath(name), clipValue(v), "")
 		case cookie && (s[0] == '-' || strings.Trim(s, "0") == ""):
 			f.warn(ngx008, ngxPath(name), s, "")
 		}
@@ -297,7 +297,7 @@ func ngxCookieValues(f *findings, a map[string]string) {
 	samesite, _ := ngxAnn(a, "session-cookie-samesite")
 	samesite = strings.TrimSpace(samesite)
 	if ngxBool(a, "session-cookie-conditional-samesite-none") && samesite != "None" {
-		f.warn(ngx010, ngxPath("session-cookie-samesite"), clipAnnValue(samesite), "")
+		f.warn(ngx010, ngxPath("session-cookie-samesite"), clipValue(samesite), "")
 	}
 	if strings.EqualFold(samesite, "none") && !ngxBool(a, "session-cookie-secure") {
 		f.warn(ngx011, ngxPath("session-cookie-secure"), nil, "")
@@ -385,22 +385,9 @@ func ngxForeignKey(k string) bool {
 	return strings.HasPrefix(k, "nginx.org/") || strings.HasPrefix(k, "nginx.com/")
 }
 
-// clipAnnValue shortens a value echoed in a finding to at most 64 bytes.
-func clipAnnValue(v string) string {
-	const limit = 64
-	if len(v) <= limit {
-		return v
-	}
-	cut := limit
-	for cut > 0 && !isRuneStart(v[cut]) {
-		cut--
-	}
-	return v[:cut] + "..."
-}
 
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
-func quoteClip(v string) string { return `"` + clipAnnValue(v) + `"` }
+func quoteClip(v string) string { return `"` + clipValue(v) + `"` }
 
 // ngxAffinityConf is the upstream affinity config ingress-nginx derives from
 // one Ingress (sessionaffinity Parse, then the fields controller.go copies
@@ -514,13 +501,13 @@ func ngxShared(f *findings, ing *networkingv1.Ingress, ctx *Context) {
 		if len(diff) == 0 {
 			continue
 		}
-		other := clipAnnValue(o.Namespace + "/" + o.Name)
+		other := clipValue(o.Namespace + "/" + o.Name)
 		oCanary := ngxBool(o.Annotations, "canary")
 		switch {
 		case !canary && !oCanary && o.Namespace == ing.Namespace:
 			if svc := ngxFirstShared(backends, ngxBackends(o, ctx)); svc != "" {
 				f.warn(ngx023, ngxPath("affinity"), nil, "Ingress "+other+" also routes to Service port "+
-					clipAnnValue(svc)+" with different "+strings.Join(diff, ", "))
+					clipValue(svc)+" with different "+strings.Join(diff, ", "))
 			}
 		case canary != oCanary:
 			c, role := ing, "main"

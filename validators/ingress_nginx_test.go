@@ -211,8 +211,8 @@ func TestNgxLiteralPrefix(t *testing.T) {
 	} {
 		assert.Equal(t, want, ngxLiteralPrefix(in), in)
 	}
-	assert.Len(t, clipAnnValue(string(make([]byte, 1000))), 67)
-	assert.Equal(t, "short", clipAnnValue("short"))
+	assert.Len(t, clipValue(string(make([]byte, 1000))), 67)
+	assert.Equal(t, "short", clipValue("short"))
 }
 
 func FuzzIngressNginx(f *testing.F) {

@@ -78,7 +78,7 @@ func validateServiceTraefik(svc, old *corev1.Service, ctx *Context) (field.Error
 	for _, k := range slices.Sorted(maps.Keys(a)) {
 		v := a[k]
 		if trfV1Key(k) {
-			f.warn(trf005, annPath(k), clipAnnValue(v), "")
+			f.warn(trf005, annPath(k), clipValue(v), "")
 			continue
 		}
 		s, ok := trfSuffix(k)
@@ -94,18 +94,18 @@ func validateServiceTraefik(svc, old *corev1.Service, ctx *Context) (field.Error
 			trfCheckEnable(&f, k, v)
 		case "service.sticky.cookie.secure", "service.sticky.cookie.httponly":
 			if _, valid := parseBool(v); !valid {
-				f.invalid(trf003, annPath(k), clipAnnValue(v), "must be true or false")
+				f.invalid(trf003, annPath(k), clipValue(v), "must be true or false")
 			}
 			if s == "service.sticky.cookie.secure" {
 				secureKey, secure = k, v
 			}
 		case "service.sticky.cookie.maxage":
 			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
-				f.invalid(trf003, annPath(k), clipAnnValue(v), "maxage must be an integer number of seconds")
+				f.invalid(trf003, annPath(k), clipValue(v), "maxage must be an integer number of seconds")
 			}
 		case "service.sticky.cookie.samesite":
 			if v != "" && !slices.Contains([]string{"none", "lax", "strict"}, strings.ToLower(v)) {
-				f.notSupported(trf003, annPath(k), clipAnnValue(v), []string{"none", "lax", "strict"},
+				f.notSupported(trf003, annPath(k), clipValue(v), []string{"none", "lax", "strict"},
 					"an unknown SameSite falls back to the default mode")
 			}
 			sameSite = v
@@ -128,7 +128,7 @@ func validateServiceTraefik(svc, old *corev1.Service, ctx *Context) (field.Error
 // silently disables it for anything but "false".
 func trfCheckEnable(f *findings, k, v string) {
 	if v != "" && !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
-		f.invalid(trf003, annPath(k), clipAnnValue(v), `only "true" enables it; any other value silently disables it`)
+		f.invalid(trf003, annPath(k), clipValue(v), `only "true" enables it; any other value silently disables it`)
 	}
 }
 
@@ -140,7 +140,7 @@ func validateIngressTraefik(ing, old *networkingv1.Ingress, ctx *Context) (field
 	for _, k := range slices.Sorted(maps.Keys(ing.Annotations)) {
 		switch s, ok := trfSuffix(k); {
 		case trfV1Key(k):
-			f.warn(trf005, annPath(k), clipAnnValue(ing.Annotations[k]), "")
+			f.warn(trf005, annPath(k), clipValue(ing.Annotations[k]), "")
 		case ok && strings.HasPrefix(s, "service."):
 			f.warn(trf001, annPath(k), nil, k+" on an Ingress is ignored")
 		}

@@ -92,11 +92,3 @@ func validateDeploymentMeta(d, _ *appsv1.Deployment, _ *Context) (field.ErrorLis
 	return f.result()
 }
 
-// clipValue shortens an echoed value so messages stay readable and bounded.
-func clipValue(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
-}

@@ -61,7 +61,7 @@ func validateServiceACK(svc, _ *corev1.Service, _ *Context) (field.ErrorList, Wa
 
 	stickyKey, sticky, _ := ackAnn(a, "sticky-session")
 	if sticky != "" && sticky != "on" && sticky != "off" {
-		f.notSupported(ack002, annPath(stickyKey), cloudShort(sticky), []string{"on", "off"}, "sticky-session takes on or off (lowercase)")
+		f.notSupported(ack002, annPath(stickyKey), clipValue(sticky), []string{"on", "off"}, "sticky-session takes on or off (lowercase)")
 	}
 	on := sticky == "on"
 	prefix := ackPrefix
@@ -75,13 +75,13 @@ func validateServiceACK(svc, _ *corev1.Service, _ *Context) (field.ErrorList, Wa
 		case "":
 			f.required(ack003, annPath(prefix+"sticky-session-type"), "sticky-session-type is mandatory when sticky-session is on")
 		default:
-			f.notSupported(ack003, annPath(typeKey), cloudShort(typ), []string{"insert", "server"}, "unknown sticky-session-type")
+			f.notSupported(ack003, annPath(typeKey), clipValue(typ), []string{"insert", "server"}, "unknown sticky-session-type")
 		}
 	}
 
 	if k, v, _ := ackAnn(a, "cookie-timeout"); v != "" {
 		if n, err := strconv.Atoi(v); err != nil {
-			f.invalid(ack004, annPath(k), cloudShort(v), "cookie-timeout must be an integer number of seconds; the CCM fails to reconcile")
+			f.invalid(ack004, annPath(k), clipValue(v), "cookie-timeout must be an integer number of seconds; the CCM fails to reconcile")
 		} else if n < 1 || n > 86400 {
 			f.invalid(ack004, annPath(k), n, "cookie-timeout must be 1-86400 seconds")
 		}
@@ -91,7 +91,7 @@ func validateServiceACK(svc, _ *corev1.Service, _ *Context) (field.ErrorList, Wa
 
 	if k, v, _ := ackAnn(a, "cookie"); v != "" {
 		if why := ackCookieProblem(v); why != "" {
-			f.invalid(ack005, annPath(k), cloudShort(v), "invalid server cookie name: "+why)
+			f.invalid(ack005, annPath(k), clipValue(v), "invalid server cookie name: "+why)
 		}
 	} else if on && typ == "server" {
 		f.required(ack005, annPath(prefix+"cookie"), "cookie is mandatory for sticky-session-type server")
@@ -124,7 +124,7 @@ func ackCheckPersistence(f *findings, a map[string]string) (string, bool) {
 	n, err := strconv.Atoi(v)
 	switch {
 	case err != nil:
-		f.invalid(ack001, annPath(k), cloudShort(v), "persistence-timeout must be an integer number of seconds; the CCM fails to reconcile")
+		f.invalid(ack001, annPath(k), clipValue(v), "persistence-timeout must be an integer number of seconds; the CCM fails to reconcile")
 	case n < 0 || n > 3600:
 		f.invalid(ack001, annPath(k), n, "persistence-timeout must be 0-3600 seconds (0 = off)")
 	}

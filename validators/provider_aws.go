@@ -140,7 +140,7 @@ func validateIngressAWS(ing, _ *networkingv1.Ingress, ctx *Context) (field.Error
 		if names, instance := awsInstanceBackends(ing, ctx); instance {
 			detail := "ALB stickiness with instance targets (the default) pins a node; kube-proxy then spreads the client across pods"
 			if len(names) > 0 {
-				detail += " (Services " + cloudShort(strings.Join(names, ", ")) + ")"
+				detail += " (Services " + clipValue(strings.Join(names, ", ")) + ")"
 			}
 			f.warn(aws008, p, nil, detail)
 		}
@@ -222,7 +222,7 @@ func awsCheckAction(f *findings, key, raw string, ingAttrs map[string]string, ct
 		}
 	}
 	if len(sticky) > 0 {
-		f.warn(aws009, p, nil, "the forward action splits traffic over several target groups and "+cloudShort(strings.Join(sticky, ", "))+
+		f.warn(aws009, p, nil, "the forward action splits traffic over several target groups and "+clipValue(strings.Join(sticky, ", "))+
 			" has stickiness, but targetGroupStickinessConfig is not enabled, so clients hop between target groups")
 	}
 }
@@ -269,7 +269,7 @@ func awsCheckOverride(f *findings, p *field.Path, ingAttrs map[string]string, sv
 	}
 	if len(diffs) > 0 {
 		f.warn(aws010, p, nil, "Service "+svc.Name+" has its own "+annAWSALBAttrs+", which replaces the Ingress's as a whole; ignored here: "+
-			cloudShort(strings.Join(diffs, ", ")))
+			clipValue(strings.Join(diffs, ", ")))
 	}
 }
 
@@ -279,44 +279,44 @@ func awsCheckAttrs(f *findings, key, raw string, nlb bool) map[string]string {
 	p := annPath(key)
 	m, err := ParseAWSStringMap(raw)
 	if err != nil {
-		f.invalid(aws001, p, cloudShort(raw), cloudShort(err.Error())+"; the controller fails to reconcile")
+		f.invalid(aws001, p, clipValue(raw), clipValue(err.Error())+"; the controller fails to reconcile")
 		return nil
 	}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if !awsStickyLike(k) || awsKnownKey(k, nlb) {
 			continue
 		}
-		detail := "unknown target group attribute " + strconv.Quote(cloudShort(k))
+		detail := "unknown target group attribute " + strconv.Quote(clipValue(k))
 		if nlb && awsKnownKey(k, false) {
 			detail = strconv.Quote(k) + " is an Application Load Balancer attribute; NLB target groups take only stickiness.enabled and stickiness.type"
 		}
-		f.invalid(aws002, p, cloudShort(k), detail)
+		f.invalid(aws002, p, clipValue(k), detail)
 	}
 	if v, ok := m["stickiness.enabled"]; ok && v != "true" && v != "false" {
-		f.notSupported(aws003, p, cloudShort(v), []string{"true", "false"}, "stickiness.enabled must be true or false")
+		f.notSupported(aws003, p, clipValue(v), []string{"true", "false"}, "stickiness.enabled must be true or false")
 	}
 	if v, ok := m["stickiness.type"]; ok {
 		if nlb && v != "source_ip" {
-			f.notSupported(aws005, p, cloudShort(v), []string{"source_ip"}, "NLB target groups support only source_ip stickiness")
+			f.notSupported(aws005, p, clipValue(v), []string{"source_ip"}, "NLB target groups support only source_ip stickiness")
 		} else if !nlb && v != "lb_cookie" && v != "app_cookie" {
-			f.notSupported(aws004, p, cloudShort(v), []string{"lb_cookie", "app_cookie"}, "ALB target groups support lb_cookie or app_cookie stickiness")
+			f.notSupported(aws004, p, clipValue(v), []string{"lb_cookie", "app_cookie"}, "ALB target groups support lb_cookie or app_cookie stickiness")
 		}
 	}
 	if nlb {
 		return m
 	}
 	if v, ok := m["stickiness.lb_cookie.duration_seconds"]; ok && !awsDurationOK(v) {
-		f.invalid(aws006, p, cloudShort(v), "stickiness.lb_cookie.duration_seconds must be an integer 1-604800")
+		f.invalid(aws006, p, clipValue(v), "stickiness.lb_cookie.duration_seconds must be an integer 1-604800")
 	}
 	if v, ok := m["stickiness.app_cookie.duration_seconds"]; ok && !awsDurationOK(v) {
-		f.invalid(aws011, p, cloudShort(v), "stickiness.app_cookie.duration_seconds should be an integer 1-604800")
+		f.invalid(aws011, p, clipValue(v), "stickiness.app_cookie.duration_seconds should be an integer 1-604800")
 	}
 	if m["stickiness.type"] == "app_cookie" {
 		switch name := m["stickiness.app_cookie.cookie_name"]; {
 		case name == "":
 			f.required(aws007, p, "stickiness.type=app_cookie needs stickiness.app_cookie.cookie_name")
 		case strings.HasPrefix(name, "AWSALB"):
-			f.invalid(aws007, p, cloudShort(name), "cookie names starting with AWSALB, AWSALBAPP or AWSALBTG are reserved")
+			f.invalid(aws007, p, clipValue(name), "cookie names starting with AWSALB, AWSALBAPP or AWSALBTG are reserved")
 		}
 	}
 	return m

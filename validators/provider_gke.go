@@ -82,16 +82,16 @@ func validateServiceGKE(svc, _ *corev1.Service, ctx *Context) (field.ErrorList, 
 	p := annPath(key)
 	var cfg gkeBackendConfigs
 	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
-		f.invalid(gke004, p, cloudShort(raw), "not valid JSON for a BackendConfig reference; ingress-gce ignores it")
+		f.invalid(gke004, p, clipValue(raw), "not valid JSON for a BackendConfig reference; ingress-gce ignores it")
 		return f.result()
 	}
 	if cfg.Default == "" && len(cfg.Ports) == 0 {
-		f.invalid(gke004, p, cloudShort(raw), "names no BackendConfig: needs a non-empty \"default\" or \"ports\"")
+		f.invalid(gke004, p, clipValue(raw), "names no BackendConfig: needs a non-empty \"default\" or \"ports\"")
 		return f.result()
 	}
 	for _, k := range slices.Sorted(maps.Keys(cfg.Ports)) {
 		if !gkeMatchesPort(svc, k) {
-			f.warn(gke005, p, cloudShort(k), "ports key "+strconv.Quote(cloudShort(k))+" matches no Service port name or number; no BackendConfig is attached for it")
+			f.warn(gke005, p, clipValue(k), "ports key "+strconv.Quote(clipValue(k))+" matches no Service port name or number; no BackendConfig is attached for it")
 		}
 	}
 	bcs := ctx.Related.BackendConfigs
@@ -103,7 +103,7 @@ func validateServiceGKE(svc, _ *corev1.Service, ctx *Context) (field.ErrorList, 
 		bc, found := bcs[name]
 		switch {
 		case !found || bc == nil:
-			f.warn(gke006, p, cloudShort(name), "BackendConfig "+strconv.Quote(cloudShort(name))+" does not exist in namespace "+svc.Namespace)
+			f.warn(gke006, p, clipValue(name), "BackendConfig "+strconv.Quote(clipValue(name))+" does not exist in namespace "+svc.Namespace)
 		case bc.SessionAffinity != nil && (bc.SessionAffinity.AffinityType == gkeClientIP || bc.SessionAffinity.AffinityType == gkeGeneratedCookie):
 			sticky = append(sticky, name)
 		}
@@ -113,7 +113,7 @@ func validateServiceGKE(svc, _ *corev1.Service, ctx *Context) (field.ErrorList, 
 		neg = NEGIngress(v)
 	}
 	if len(sticky) > 0 && !neg && TrafficPolicy(svc) != corev1.ServiceExternalTrafficPolicyLocal {
-		f.warn(gke008, p, nil, "BackendConfig "+cloudShort(strings.Join(sticky, ", "))+
+		f.warn(gke008, p, nil, "BackendConfig "+clipValue(strings.Join(sticky, ", "))+
 			" sets load-balancer affinity, but without NEG the backends are instance groups: kube-proxy re-balances each pinned node's traffic across pods")
 	}
 	return f.result()
@@ -150,7 +150,7 @@ func validateIngressGKE(ing, _ *networkingv1.Ingress, ctx *Context) (field.Error
 	var f findings
 	for _, k := range slices.Sorted(maps.Keys(ing.Annotations)) {
 		if gkeNginxAffinityKey(k) {
-			f.warn(gke009, annPath(k), cloudShort(ing.Annotations[k]), "ingress-nginx annotation on a GCE Ingress; the GKE Ingress controller ignores it")
+			f.warn(gke009, annPath(k), clipValue(ing.Annotations[k]), "ingress-nginx annotation on a GCE Ingress; the GKE Ingress controller ignores it")
 		}
 	}
 	return f.result()
@@ -179,7 +179,7 @@ func validateBackendConfigGKE(bc *BackendConfig, _ *Context) (field.ErrorList, W
 	switch sa.AffinityType {
 	case "", gkeNone, gkeClientIP, gkeGeneratedCookie:
 	default:
-		f.notSupported(gke001, p.Child("affinityType"), cloudShort(sa.AffinityType), []string{gkeNone, gkeClientIP, gkeGeneratedCookie},
+		f.notSupported(gke001, p.Child("affinityType"), clipValue(sa.AffinityType), []string{gkeNone, gkeClientIP, gkeGeneratedCookie},
 			"ingress-gce rejects this BackendConfig when it syncs the Ingress")
 	}
 	if sa.AffinityCookieTTLSec != nil {

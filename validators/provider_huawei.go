@@ -5,7 +5,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -140,13 +139,13 @@ func cceCheckCommon(f *findings, a map[string]string) {
 	switch mode {
 	case "", cceSourceIP, cceHTTPCookie, cceAppCookie:
 	default:
-		f.notSupported(cce001, modePath, cloudShort(mode), []string{cceSourceIP, cceHTTPCookie, cceAppCookie},
+		f.notSupported(cce001, modePath, clipValue(mode), []string{cceSourceIP, cceHTTPCookie, cceAppCookie},
 			"unknown sticky-session mode (values are exact uppercase)")
 	}
 	switch algo {
 	case "", "ROUND_ROBIN", "LEAST_CONNECTIONS", cceSourceIP:
 	default:
-		f.notSupported(cce003, annPath(annCCEAlgorithm), cloudShort(algo),
+		f.notSupported(cce003, annPath(annCCEAlgorithm), clipValue(algo),
 			[]string{"ROUND_ROBIN", "LEAST_CONNECTIONS", cceSourceIP}, "unknown load-balancing algorithm")
 	}
 	if mode != "" && algo == cceSourceIP {
@@ -169,12 +168,12 @@ func cceCheckOption(f *findings, a map[string]string, mode string) {
 		}
 		return
 	case mode == "":
-		f.warn(cce010, p, cloudShort(raw), "the option does nothing without "+annCCEMode)
+		f.warn(cce010, p, clipValue(raw), "the option does nothing without "+annCCEMode)
 		return
 	}
 	opt, ok := cceParseObject(raw)
 	if !ok {
-		f.invalid(cce005, p, cloudShort(raw), "the option must be a JSON object, e.g. '{\"persistence_timeout\": \"30\"}'")
+		f.invalid(cce005, p, clipValue(raw), "the option must be a JSON object, e.g. '{\"persistence_timeout\": \"30\"}'")
 		return
 	}
 	switch mode {
@@ -187,7 +186,7 @@ func cceCheckOption(f *findings, a map[string]string, mode string) {
 		if rawName, ok := opt["app_cookie_name"]; !ok {
 			f.required(cce006, p, "APP_COOKIE needs app_cookie_name in "+annCCEOption)
 		} else if json.Unmarshal(rawName, &name) != nil || name == "" {
-			f.invalid(cce006, p, cloudShort(string(rawName)), "app_cookie_name must be a non-empty string")
+			f.invalid(cce006, p, clipValue(string(rawName)), "app_cookie_name must be a non-empty string")
 		}
 	}
 }
@@ -206,15 +205,15 @@ func cceCheckManagedTimeout(f *findings, p *field.Path, raw json.RawMessage, lim
 	case json.Unmarshal(raw, &s) == nil:
 		v, err := strconv.Atoi(s)
 		if err != nil {
-			f.invalid(cce005, p, cloudShort(s), "persistence_timeout must be an integer number of minutes, written as a string")
+			f.invalid(cce005, p, clipValue(s), "persistence_timeout must be an integer number of minutes, written as a string")
 			return
 		}
 		n = v
 	case json.Unmarshal(raw, &num) == nil && num == math.Trunc(num) && math.Abs(num) < 1e9:
 		n = int(num)
-		f.warn(cce005, p, cloudShort(string(raw)), "persistence_timeout is a JSON number; CCE documents a string (\"30\") and whether its controller accepts a number is unverified")
+		f.warn(cce005, p, clipValue(string(raw)), "persistence_timeout is a JSON number; CCE documents a string (\"30\") and whether its controller accepts a number is unverified")
 	default:
-		f.invalid(cce005, p, cloudShort(string(raw)), "persistence_timeout must be an integer number of minutes, written as a string")
+		f.invalid(cce005, p, clipValue(string(raw)), "persistence_timeout must be an integer number of minutes, written as a string")
 		return
 	}
 	if n < 1 || n > limit {
@@ -228,7 +227,7 @@ func cceCheckManagedTimeout(f *findings, p *field.Path, raw json.RawMessage, lim
 func cceCheckCCM(f *findings, a map[string]string) {
 	flag := a[annCCEFlag]
 	if flag != "" && flag != "on" && flag != "off" {
-		f.notSupported(cce011, annPath(annCCEFlag), cloudShort(flag), []string{"on", "off"},
+		f.notSupported(cce011, annPath(annCCEFlag), clipValue(flag), []string{"on", "off"},
 			"the CCM treats anything but \"off\" as on")
 	}
 	raw := a[annCCEOption]
@@ -238,7 +237,7 @@ func cceCheckCCM(f *findings, a map[string]string) {
 	p := annPath(annCCEOption)
 	opt, ok := cceParseObject(raw)
 	if !ok {
-		f.invalid(cce011, p, cloudShort(raw), "the option is not a JSON object; the CCM ignores it")
+		f.invalid(cce011, p, clipValue(raw), "the option is not a JSON object; the CCM ignores it")
 		return
 	}
 	var typ string
@@ -247,7 +246,7 @@ func cceCheckCCM(f *findings, a map[string]string) {
 	case !hasType:
 		f.required(cce011, p, "the option needs \"type\": SOURCE_IP, HTTP_COOKIE or APP_COOKIE")
 	case json.Unmarshal(rawType, &typ) != nil || (typ != cceSourceIP && typ != cceHTTPCookie && typ != cceAppCookie):
-		f.notSupported(cce011, p, cloudShort(string(rawType)), []string{cceSourceIP, cceHTTPCookie, cceAppCookie}, "unknown \"type\"")
+		f.notSupported(cce011, p, clipValue(string(rawType)), []string{cceSourceIP, cceHTTPCookie, cceAppCookie}, "unknown \"type\"")
 	}
 	if rawT, ok := opt["persistence_timeout"]; ok && string(rawT) != "null" {
 		var n int32
@@ -256,7 +255,7 @@ func cceCheckCCM(f *findings, a map[string]string) {
 			limit = 1440
 		}
 		if err := json.Unmarshal(rawT, &n); err != nil {
-			f.invalid(cce011, p, cloudShort(string(rawT)), "persistence_timeout must be a JSON number (the CCM decodes it into an int32; a string makes it ignore all options)")
+			f.invalid(cce011, p, clipValue(string(rawT)), "persistence_timeout must be a JSON number (the CCM decodes it into an int32; a string makes it ignore all options)")
 		} else if (typ == cceSourceIP || typ == cceHTTPCookie) && (n < 1 || n > limit) {
 			f.invalid(cce011, p, n, "persistence_timeout must be 1-"+strconv.Itoa(int(limit))+" minutes for "+typ)
 		}
@@ -313,15 +312,3 @@ func cloudEffectiveLocal(svc *corev1.Service, pol *policy.Policy) bool {
 	return needs
 }
 
-// cloudShort truncates a value echoed in a message to about 64 bytes.
-func cloudShort(s string) string {
-	const limit = 64
-	if len(s) <= limit {
-		return s
-	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
-}

@@ -167,10 +167,10 @@ func TestProviderHuaweiCatalog(t *testing.T) {
 }
 
 func TestProviderCloudShort(t *testing.T) {
-	assert.Equal(t, "abc", cloudShort("abc"))
-	long := cloudShort(string(make([]byte, 200)))
+	assert.Equal(t, "abc", clipValue("abc"))
+	long := clipValue(string(make([]byte, 200)))
 	assert.Len(t, long, 64+len("..."))
-	s := cloudShort("ä" + string(make([]byte, 62)) + "éé")
+	s := clipValue("ä" + string(make([]byte, 62)) + "éé")
 	assert.True(t, len(s) <= 64+len("..."))
 }
 

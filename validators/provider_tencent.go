@@ -36,7 +36,7 @@ func validateServiceTKE(svc, _ *corev1.Service, _ *Context) (field.ErrorList, Wa
 	}
 	for _, suffix := range []string{"-auto-service-config", "-auto-ingress-config"} {
 		if strings.HasSuffix(name, suffix) {
-			f.invalid(tke003, p, cloudShort(name), "names ending in "+suffix+" are reserved for the configs TKE generates itself")
+			f.invalid(tke003, p, clipValue(name), "names ending in "+suffix+" are reserved for the configs TKE generates itself")
 		}
 	}
 	return f.result()

@@ -122,7 +122,6 @@ func (r *Report) WriteText(w io.Writer) error {
 	return err
 }
 
-
 func orDash(s string) string {
 	if s == "" {
 		return "-"

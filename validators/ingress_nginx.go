@@ -385,8 +385,6 @@ func ngxForeignKey(k string) bool {
 	return strings.HasPrefix(k, "nginx.org/") || strings.HasPrefix(k, "nginx.com/")
 }
 
-
-
 func quoteClip(v string) string { return `"` + clipValue(v) + `"` }
 
 // ngxAffinityConf is the upstream affinity config ingress-nginx derives from

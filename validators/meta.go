@@ -91,4 +91,3 @@ func validateDeploymentMeta(d, _ *appsv1.Deployment, _ *Context) (field.ErrorLis
 	}
 	return f.result()
 }
-

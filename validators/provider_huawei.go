@@ -311,4 +311,3 @@ func cloudEffectiveLocal(svc *corev1.Service, pol *policy.Policy) bool {
 	_, needs := NeedsLocal(svc, pol)
 	return needs
 }
-

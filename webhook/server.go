@@ -148,7 +148,7 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}
-	hooks := NewWebhooks(Deps{
+	hooks := HTTPHandlers(Deps{
 		Scheme:     scheme,
 		Lookup:     s.lookup,
 		Modes:      &CacheModes{Cache: mgr.GetCache(), API: mgr.GetAPIReader(), Synced: s.lookup.Synced},
@@ -156,9 +156,9 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		ForceAudit: opts.ForceAudit,
 		Metrics:    metrics,
 		Log:        opts.Log.WithName("admission"),
-	})
+	}, opts.MaxRequestBytes)
 	for _, r := range Routes() {
-		whServer.Register(r.Path, limitBody(opts.MaxRequestBytes, hooks[r.Path]))
+		whServer.Register(r.Path, hooks[r.Path])
 	}
 
 	s.checks["shutdown"] = func(*http.Request) error {
@@ -227,6 +227,20 @@ func (s *Server) Start(ctx context.Context) error {
 		stop()
 	}()
 	return s.mgr.Start(mctx)
+}
+
+// HTTPHandlers returns the HTTP handler of every route, keyed by path: the
+// admission webhook behind the request-body bound. The server registers
+// them on controller-runtime's webhook server (which adds its metrics).
+func HTTPHandlers(d Deps, maxRequestBytes int64) map[string]http.Handler {
+	if maxRequestBytes <= 0 {
+		maxRequestBytes = DefaultMaxRequestBytes
+	}
+	out := map[string]http.Handler{}
+	for path, wh := range NewWebhooks(d) {
+		out[path] = limitBody(maxRequestBytes, wh)
+	}
+	return out
 }
 
 // limitBody bounds the request body and detaches in-flight reviews from the

@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -29,8 +30,11 @@ import (
 //	E2E_WEBHOOK_CTL                 script: stop | start | certs-rotate | policy FILE
 //	E2E_WEBHOOK_ADDR, E2E_CERT_DIR  optional: where the webhook serves and its
 //	                                tls.crt, to see the served certificate change
+//	E2E_METRICS_URL                 optional: the webhook's /metrics
 //	E2E_POLICY                      the policy the webhook starts with
 //	                                (default manifests/base/policy.yaml)
+//	E2E_GOLDEN                      optional: check output to compare with
+//	                                (default testdata/golden/check-examples.json)
 //	E2E_KEEP=1                      keep the test namespaces
 type Env struct {
 	Root        string
@@ -86,9 +90,9 @@ func loadEnv() (*Env, error) {
 		return nil, err
 	}
 	cfg.QPS, cfg.Burst = 200, 400
-	// Deprecation and admission warnings are read from kubectl's output;
-	// the client used for load loops stays quiet.
-	cfg.WarningHandler = nil
+	// Admission warnings are read from kubectl's output; the client used
+	// for load loops stays quiet.
+	cfg.WarningHandler = rest.NoWarnings{}
 	if e.Client, err = kubernetes.NewForConfig(cfg); err != nil {
 		return nil, err
 	}

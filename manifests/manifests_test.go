@@ -3,21 +3,17 @@ package manifests
 import (
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"sigs.k8s.io/yaml"
 
 	"github.com/stickyguard/stickyguard/certs"
 	"github.com/stickyguard/stickyguard/validators/policy"
@@ -49,6 +45,33 @@ func kustomizations(t *testing.T) map[string]string {
 		"self-managed":       filepath.Join(tmp, "overlays", "self-managed"),
 		"with-networkpolicy": withNP,
 	}
+}
+
+// TestOtherKustomizationsRender renders every other kustomization under
+// manifests/ (e.g. policyreport/), so none ships broken. Components are
+// rendered through with-networkpolicy above.
+func TestOtherKustomizationsRender(t *testing.T) {
+	root := filepath.Join(repoRoot(t), "manifests")
+	known := map[string]bool{"base": true, "overlays/cert-manager": true, "overlays/self-managed": true}
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != "kustomization.yaml" {
+			return err
+		}
+		dir := filepath.Dir(p)
+		rel, _ := filepath.Rel(root, dir)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if known[filepath.ToSlash(rel)] || strings.Contains(string(b), "kind: Component") {
+			return nil
+		}
+		t.Run(filepath.ToSlash(rel), func(t *testing.T) {
+			assert.NotEmpty(t, render(t, dir))
+		})
+		return nil
+	})
+	require.NoError(t, err)
 }
 
 func TestEveryKustomizationRenders(t *testing.T) {
@@ -238,141 +261,6 @@ func checkPolicyConfigMap(t *testing.T, objs objects) {
 	p, err := policy.Parse([]byte(doc), nil)
 	require.NoError(t, err, "the shipped policy parses")
 	assert.Equal(t, policy.Default().Service.ClientIPTimeout, p.Service.ClientIPTimeout, "the shipped policy spells out the defaults")
-}
-
-// checkWebhooks asserts the shipped webhook configurations' safety properties.
-func checkWebhooks(t *testing.T, objs objects) {
-	mwc := one[admissionregistrationv1.MutatingWebhookConfiguration](t, objs, "MutatingWebhookConfiguration")
-	vwc := one[admissionregistrationv1.ValidatingWebhookConfiguration](t, objs, "ValidatingWebhookConfiguration")
-	require.NotEmpty(t, mwc.Webhooks)
-	require.NotEmpty(t, vwc.Webhooks)
-	for _, h := range mwc.Webhooks {
-		t.Run("mutating/"+h.Name, func(t *testing.T) {
-			checkWebhook(t, h.ClientConfig, h.NamespaceSelector, h.SideEffects, h.TimeoutSeconds, h.AdmissionReviewVersions, h.MatchPolicy, h.Rules)
-			require.NotNil(t, h.FailurePolicy)
-			assert.Equal(t, admissionregistrationv1.Ignore, *h.FailurePolicy, "a missing default must not block writes")
-			require.NotNil(t, h.ReinvocationPolicy)
-			assert.Equal(t, admissionregistrationv1.IfNeededReinvocationPolicy, *h.ReinvocationPolicy)
-		})
-	}
-	for _, h := range vwc.Webhooks {
-		t.Run("validating/"+h.Name, func(t *testing.T) {
-			checkWebhook(t, h.ClientConfig, h.NamespaceSelector, h.SideEffects, h.TimeoutSeconds, h.AdmissionReviewVersions, h.MatchPolicy, h.Rules)
-			require.NotNil(t, h.FailurePolicy)
-			assert.Equal(t, admissionregistrationv1.Fail, *h.FailurePolicy, "validation is never skipped in opted-in namespaces")
-		})
-	}
-}
-
-func checkWebhook(t *testing.T, cc admissionregistrationv1.WebhookClientConfig, sel *metav1.LabelSelector,
-	side *admissionregistrationv1.SideEffectClass, timeout *int32, versions []string,
-	match *admissionregistrationv1.MatchPolicyType, rules []admissionregistrationv1.RuleWithOperations) {
-	require.NotNil(t, cc.Service, "in-cluster service client config")
-	assert.Nil(t, cc.URL)
-	assert.Equal(t, serviceName, cc.Service.Name)
-	assert.Equal(t, ns, cc.Service.Namespace)
-	if cc.Service.Port != nil {
-		assert.EqualValues(t, 443, *cc.Service.Port)
-	}
-	require.NotNil(t, cc.Service.Path)
-	assert.True(t, strings.HasPrefix(*cc.Service.Path, "/mutate-") || strings.HasPrefix(*cc.Service.Path, "/validate-"), *cc.Service.Path)
-
-	require.NotNil(t, side)
-	assert.Equal(t, admissionregistrationv1.SideEffectClassNone, *side)
-	require.NotNil(t, timeout, "timeoutSeconds is set explicitly")
-	assert.LessOrEqual(t, *timeout, int32(5))
-	assert.Equal(t, []string{"v1"}, versions)
-	require.NotNil(t, match)
-	assert.Equal(t, admissionregistrationv1.Equivalent, *match)
-
-	require.NotNil(t, sel, "namespaceSelector: opt-in only")
-	var optIn, excludes bool
-	for _, e := range sel.MatchExpressions {
-		switch {
-		case e.Key == modeLabel && e.Operator == metav1.LabelSelectorOpIn:
-			optIn = true
-			assert.ElementsMatch(t, []string{"enforce", "audit"}, e.Values)
-		case e.Key == "kubernetes.io/metadata.name" && e.Operator == metav1.LabelSelectorOpNotIn:
-			excludes = true
-			assert.Subset(t, e.Values, []string{"kube-system", ns}, "never sees kube-system or its own namespace")
-		}
-	}
-	assert.True(t, optIn, "selects %s In [enforce, audit]", modeLabel)
-	assert.True(t, excludes, "excludes kube-system and %s by name", ns)
-
-	require.NotEmpty(t, rules)
-	for _, r := range rules {
-		assert.ElementsMatch(t, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}, r.Operations)
-		for _, res := range r.Resources {
-			assert.NotContains(t, res, "/", "no subresources")
-			assert.True(t, slices.Contains([]string{"services", "deployments", "ingresses"}, res), res)
-		}
-	}
-}
-
-func checkCertManager(t *testing.T, objs objects) {
-	for _, kind := range []string{"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"} {
-		for _, o := range objs.all(kind) {
-			assert.Equal(t, ns+"/stickyguard-webhook", o.u.GetAnnotations()["cert-manager.io/inject-ca-from"], kind)
-		}
-	}
-	var serving *unstructuredCert
-	for _, o := range objs.all("Certificate") {
-		var c unstructuredCert
-		require.NoError(t, yaml.Unmarshal(o.raw, &c))
-		if c.Spec.SecretName == tlsSecret {
-			serving = &c
-			assert.Equal(t, "stickyguard-webhook", c.Metadata.Name, "the name inject-ca-from points at")
-		}
-	}
-	require.NotNil(t, serving, "a Certificate producing %s", tlsSecret)
-	assert.Subset(t, serving.Spec.DNSNames, certs.DNSNames(serviceName, ns)[:2])
-	assert.NotEmpty(t, objs.all("Issuer"))
-}
-
-// unstructuredCert is the part of a cert-manager Certificate the test reads.
-type unstructuredCert struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Metadata   struct {
-		Name      string            `json:"name"`
-		Namespace string            `json:"namespace"`
-		Labels    map[string]string `json:"labels"`
-	} `json:"metadata"`
-	Spec struct {
-		SecretName string   `json:"secretName"`
-		DNSNames   []string `json:"dnsNames"`
-	} `json:"spec"`
-}
-
-func checkSelfManaged(t *testing.T, objs objects, certDir string) {
-	caPEM, err := certs.CABundle(certDir)
-	require.NoError(t, err)
-	var secret *corev1.Secret
-	for _, o := range objs.all("Secret") {
-		if o.u.GetName() == tlsSecret {
-			secret = decode[corev1.Secret](t, o)
-		}
-	}
-	require.NotNil(t, secret, "Secret %s with the unhashed name the Deployment mounts", tlsSecret)
-	assert.Equal(t, corev1.SecretTypeTLS, secret.Type)
-	for _, k := range []string{"tls.crt", "tls.key", "ca.crt"} {
-		assert.NotEmpty(t, secret.Data[k], k)
-	}
-	assert.NotContains(t, secret.Data, "ca.key", "the CA key stays off the cluster")
-
-	mwc := one[admissionregistrationv1.MutatingWebhookConfiguration](t, objs, "MutatingWebhookConfiguration")
-	vwc := one[admissionregistrationv1.ValidatingWebhookConfiguration](t, objs, "ValidatingWebhookConfiguration")
-	var bundles [][]byte
-	for _, h := range mwc.Webhooks {
-		bundles = append(bundles, h.ClientConfig.CABundle)
-	}
-	for _, h := range vwc.Webhooks {
-		bundles = append(bundles, h.ClientConfig.CABundle)
-	}
-	for i, b := range bundles {
-		assert.Equal(t, string(caPEM), string(b), "webhook %d carries ca.crt as caBundle", i)
-	}
 }
 
 func checkNetworkPolicy(t *testing.T, objs objects) {

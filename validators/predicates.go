@@ -82,14 +82,30 @@ func ann(m map[string]string, key string) (string, bool) {
 
 // ackAnn reads an ACK annotation under the current or the legacy prefix.
 func ackAnn(m map[string]string, suffix string) (key, value string, ok bool) {
-	if v, ok := m[ackPrefix+suffix]; ok {
-		return ackPrefix + suffix, v, true
+	if len(m) == 0 {
+		return "", "", false
 	}
-	if v, ok := m[ackLegacyPrefix+suffix]; ok {
-		return ackLegacyPrefix + suffix, v, true
+	keys, known := ackKeys[suffix]
+	if !known {
+		keys = [2]string{ackPrefix + suffix, ackLegacyPrefix + suffix}
+	}
+	for _, k := range keys {
+		if v, ok := m[k]; ok {
+			return k, v, true
+		}
 	}
 	return "", "", false
 }
+
+// ackKeys holds the full current and legacy keys of the ACK annotations the
+// rules read, so lookups do not build strings on every request.
+var ackKeys = func() map[string][2]string {
+	m := map[string][2]string{}
+	for _, s := range []string{"persistence-timeout", "sticky-session", "sticky-session-type", "cookie-timeout", "cookie", "protocol-port", "scheduler"} {
+		m[s] = [2]string{ackPrefix + s, ackLegacyPrefix + s}
+	}
+	return m
+}()
 
 // StickyReason explains why a Service relies on source-IP stickiness at a
 // load balancer that delivers to nodes (the X-002 predicate); "" when it

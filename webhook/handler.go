@@ -77,13 +77,9 @@ func NewWebhooks(d Deps) map[string]*admission.Webhook {
 		out[r.Path] = &admission.Webhook{
 			Handler:      h,
 			RecoverPanic: ptr(true),
-			LogConstructor: func(_ logr.Logger, req *admission.Request) logr.Logger {
-				if req == nil {
-					return log
-				}
-				return log.WithValues("uid", req.UID, "kind", req.Kind.Kind, "namespace", req.Namespace,
-					"name", req.Name, "operation", req.Operation)
-			},
+			// The request's identity is added where a line is actually
+			// written (logDecision), not for every review.
+			LogConstructor: func(logr.Logger, *admission.Request) logr.Logger { return log },
 		}
 	}
 	return out
@@ -139,7 +135,7 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 	resp := h.handle(ctx, req, &rv)
 	h.deps.Metrics.observe(h.kind.Name, h.half, time.Since(start))
 	h.deps.Metrics.review(h.kind.Name, string(req.Operation), rv.mode, rv.result)
-	h.logDecision(ctx, &rv)
+	h.logDecision(ctx, &req, &rv)
 	return resp
 }
 
@@ -237,17 +233,28 @@ func (h *handler) engineError(rv *review, err error) admission.Response {
 	return h.fail(rv, http.StatusInternalServerError, err)
 }
 
-func (h *handler) logDecision(ctx context.Context, rv *review) {
-	log := logf.FromContext(ctx).WithValues("mode", rv.mode, "decision", rv.result)
+// logDecision logs one line per review: request identity, mode, decision
+// and rule IDs, never the object. Denials, audit findings, exemptions and
+// patches are logged at info level, the rest at V(1), failures as errors.
+func (h *handler) logDecision(ctx context.Context, req *admission.Request, rv *review) {
+	log := logf.FromContext(ctx)
+	var level int
+	switch rv.result {
+	case resultError, resultDenied, resultWouldDeny, resultExempt, resultPatched, resultWouldPatch:
+	default:
+		level = 1
+	}
+	if !log.V(level).Enabled() {
+		return
+	}
+	log = log.WithValues("uid", req.UID, "kind", h.kind.Name, "namespace", req.Namespace, "name", req.Name,
+		"operation", req.Operation, "mode", rv.mode, "decision", rv.result)
 	if len(rv.rules) > 0 {
 		log = log.WithValues("rules", rv.rules)
 	}
-	switch rv.result {
-	case resultError:
+	if rv.result == resultError {
 		log.Error(rv.err, "review failed")
-	case resultDenied, resultWouldDeny, resultExempt, resultPatched, resultWouldPatch:
-		log.Info("reviewed")
-	default:
-		log.V(1).Info("reviewed")
+		return
 	}
+	log.V(level).Info("reviewed")
 }

@@ -64,6 +64,7 @@ func TestMutateEnforcePatches(t *testing.T) {
 		wantOps: []map[string]any{
 			{"op": "add", "path": "/spec/externalTrafficPolicy", "value": "Local"},
 		},
+		wantWarn: []string{"SVC-005 spec.externalTrafficPolicy: set"},
 	}, {
 		name:   "ClientIP timeout gets the policy's default",
 		policy: shortTimeout,

@@ -328,3 +328,5 @@ func decodeReview(t testing.TB, b []byte) *admissionv1.AdmissionResponse {
 	require.NotNil(t, out.Response)
 	return out.Response
 }
+
+func metaName(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name} }

@@ -78,23 +78,35 @@ func pairs(m map[string]string) []string {
 	return out
 }
 
+// fieldIndex is one field index of the cache.
+type fieldIndex struct {
+	obj  client.Object
+	name string
+	fn   client.IndexerFunc
+}
+
+// fieldIndexes lists stickyguard's field indexes.
+func fieldIndexes() []fieldIndex {
+	return []fieldIndex{
+		{&corev1.Service{}, indexServiceSelector, func(o client.Object) []string {
+			return pairs(o.(*corev1.Service).Spec.Selector)
+		}},
+		{&appsv1.Deployment{}, indexDeploymentLabels, func(o client.Object) []string {
+			return pairs(o.(*appsv1.Deployment).Spec.Template.Labels)
+		}},
+		{&networkingv1.Ingress{}, indexIngressBackendSvc, func(o client.Object) []string {
+			return engine.BackendServiceNames(o.(*networkingv1.Ingress))
+		}},
+	}
+}
+
 // RegisterIndexes adds stickyguard's field indexes. Call it before the
 // cache starts.
 func RegisterIndexes(ctx context.Context, idx client.FieldIndexer) error {
-	if err := idx.IndexField(ctx, &corev1.Service{}, indexServiceSelector, func(o client.Object) []string {
-		return pairs(o.(*corev1.Service).Spec.Selector)
-	}); err != nil {
-		return fmt.Errorf("indexing Services by selector: %w", err)
-	}
-	if err := idx.IndexField(ctx, &appsv1.Deployment{}, indexDeploymentLabels, func(o client.Object) []string {
-		return pairs(o.(*appsv1.Deployment).Spec.Template.Labels)
-	}); err != nil {
-		return fmt.Errorf("indexing Deployments by pod template labels: %w", err)
-	}
-	if err := idx.IndexField(ctx, &networkingv1.Ingress{}, indexIngressBackendSvc, func(o client.Object) []string {
-		return engine.BackendServiceNames(o.(*networkingv1.Ingress))
-	}); err != nil {
-		return fmt.Errorf("indexing Ingresses by backend Service: %w", err)
+	for _, fi := range fieldIndexes() {
+		if err := idx.IndexField(ctx, fi.obj, fi.name, fi.fn); err != nil {
+			return fmt.Errorf("indexing %T by %s: %w", fi.obj, fi.name, err)
+		}
 	}
 	return nil
 }
@@ -104,9 +116,12 @@ func RegisterIndexes(ctx context.Context, idx client.FieldIndexer) error {
 // (no deep copy) and must not be modified; the engine only reads them.
 type CacheLookup struct {
 	reader    client.Reader
-	informers []cache.Informer
+	informers []cacheInformer
 	synced    atomic.Bool
 }
+
+// cacheInformer is the part of an informer CacheLookup needs.
+type cacheInformer interface{ HasSynced() bool }
 
 var _ engine.Lookup = (*CacheLookup)(nil)
 

@@ -28,13 +28,13 @@ tools-e2e: ## Build the whole local cluster (apiserver, etcd, controller-manager
 	@hack/build-tools.sh e2e
 
 .PHONY: test
-test: tools ## Unit and integration tests (integration runs a real kube-apiserver), then the local e2e.
+test: tools-e2e ## Unit and integration tests (integration runs a real kube-apiserver), then the local e2e.
 	$(GOTEST) ./...
 	$(MAKE) --no-print-directory test-e2e
 
 .PHONY: test-unit
 test-unit: ## Unit tests only (no control plane needed for most packages).
-	$(GOTEST) ./validators/... ./mutators/... ./webhook/engine/... ./cmd/...
+	$(GOTEST) ./validators/... ./mutators/... ./webhook/engine/... ./certs/... ./cmd/...
 
 .PHONY: test-integration
 test-integration: tools ## Integration tests against a real kube-apiserver (envtest).

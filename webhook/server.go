@@ -32,7 +32,7 @@ const (
 	DefaultPort                    = 9443
 	DefaultMaxRequestBytes         = 7 << 20 // like controller-runtime: two 3 MiB objects and the review around them
 	DefaultShutdownDelay           = 5 * time.Second
-	DefaultGracefulShutdownTimeout = 30 * time.Second
+	DefaultGracefulShutdownTimeout = 15 * time.Second // reviews time out after 5 s (timeoutSeconds), so this is ample
 )
 
 // ServerOptions configure the admission server (`stickyguard serve`).
@@ -130,6 +130,8 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
 	s.mgr = mgr
+	// The manager runs the webhook server once it has been asked for it.
+	whServer = mgr.GetWebhookServer()
 
 	if s.lookup, err = NewCacheLookup(context.Background(), mgr.GetCache()); err != nil {
 		return nil, err

@@ -67,6 +67,8 @@ type Stats struct {
 	Namespaces int // namespaces audited
 	Objects    int // objects evaluated
 	ListCalls  int // List requests sent (pages)
+	// Warnings say what the audit could not see and how that limits it.
+	Warnings []string
 }
 
 // Run audits the namespaces of the scope one at a time, calling visit with
@@ -94,7 +96,12 @@ func Run(ctx context.Context, reader client.Reader, opts Options, visit func(*Na
 		return st, err
 	}
 	classes, err := l.ingressClasses(ctx)
-	if err != nil {
+	var pe *PermissionError
+	if errors.As(err, &pe) {
+		// A namespace owner may not read cluster-scoped objects: resolve
+		// classes from the policy alone, and say so.
+		st.Warnings = append(st.Warnings, err.Error()+"; ingress classes are resolved from the policy's classControllers map only")
+	} else if err != nil {
 		return st, err
 	}
 	for _, ns := range names {

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -343,4 +343,42 @@ func mustExtract(list client.ObjectList) []runtime.Object {
 		panic(err)
 	}
 	return items
+}
+
+// TestAuditReportWriterRBAC: the report writer's ClusterRole grants only
+// PolicyReports, and with the webhook's read-only role it is enough to
+// audit and to create and then update a report with server-side apply.
+func TestAuditReportWriterRBAC(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var roles []*unstructured.Unstructured
+	for _, u := range manifestObjects(t, "policyreport/rbac.yaml") {
+		if u.GetKind() == "ClusterRole" {
+			roles = append(roles, u)
+		}
+	}
+	require.Len(t, roles, 1)
+	rules, _, _ := unstructured.NestedSlice(roles[0].Object, "rules")
+	assert.Equal(t, []any{map[string]any{
+		"apiGroups": []any{"wgpolicyk8s.io"},
+		"resources": []any{"policyreports"},
+		"verbs":     []any{"get", "list", "create", "update", "patch"},
+	}}, rules)
+
+	sa, err := client.New(serviceAccountConfig(t), client.Options{})
+	require.NoError(t, err)
+	ns := namespace(t, "writer", nil)
+	create(t, service(ns, "broken", affinityInSelector))
+	var nr *audit.NamespaceResult
+	require.NoError(t, audittest.Eventually(ctx, 10*time.Second, func() (bool, error) {
+		_, err := audit.Run(ctx, sa, audit.Options{Scope: audit.Scope{Namespace: ns}}, func(r *audit.NamespaceResult) error { nr = r; return nil })
+		return err == nil, err
+	}), "audit as the webhook's ServiceAccount")
+	require.NoError(t, audittest.Eventually(ctx, 10*time.Second, func() (bool, error) {
+		err := audit.ApplyPolicyReport(ctx, sa, audit.PolicyReport(ns, nr.Checked, time.Now()))
+		return err == nil, err
+	}), "create")
+	assert.Equal(t, []string{"fail:SVC-001:Service/broken"}, reportRules(t, getReport(t, ns)))
+	require.NoError(t, audit.ApplyPolicyReport(ctx, sa, audit.PolicyReport(ns, nil, time.Now())), "update")
+	assert.Empty(t, reportRules(t, getReport(t, ns)))
 }

@@ -1,8 +1,12 @@
 package audit_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -11,6 +15,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -155,6 +161,54 @@ func rulesByObject(checked []engine.Checked) map[string][]string {
 		out[k] = append(out[k], f.Rule)
 	}
 	return out
+}
+
+// The webhook's ServiceAccount, as `serve` runs.
+const (
+	installNamespace = "stickyguard-system"
+	serviceAccount   = "system:serviceaccount:stickyguard-system:stickyguard"
+)
+
+var rbacOnce sync.Once
+
+// serviceAccountConfig installs the RBAC that ships (the webhook's read-only
+// role, the report writer, the audit's leader election) once, and returns
+// a configuration authenticated as the webhook's ServiceAccount.
+func serviceAccountConfig(t *testing.T) *rest.Config {
+	t.Helper()
+	e := testEnv(t)
+	rbacOnce.Do(func() {
+		ctx := context.Background()
+		require.NoError(t, e.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: installNamespace}}))
+		for _, f := range []string{"base/rbac.yaml", "policyreport/rbac.yaml", "policyreport/leader-election.yaml"} {
+			for _, u := range manifestObjects(t, f) {
+				require.NoError(t, e.Client.Create(ctx, u), "%s: %s %s", f, u.GetKind(), u.GetName())
+			}
+		}
+	})
+	cfg, err := e.UserConfig(serviceAccount, "system:serviceaccounts", "system:serviceaccounts:"+installNamespace)
+	require.NoError(t, err)
+	return cfg
+}
+
+// manifestObjects reads the objects of a file under manifests/.
+func manifestObjects(t *testing.T, name string) []*unstructured.Unstructured {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(testEnv(t).Root, "manifests", name))
+	require.NoError(t, err)
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var out []*unstructured.Unstructured
+	for {
+		u := &unstructured.Unstructured{}
+		err := dec.Decode(&u.Object)
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		require.NoError(t, err)
+		if len(u.Object) > 0 {
+			out = append(out, u)
+		}
+	}
 }
 
 // getReport reads a namespace's PolicyReport.

@@ -166,6 +166,9 @@ func (p *Periodic) RunOnce(ctx context.Context) (Stats, error) {
 		p.runs.WithLabelValues("error").Inc()
 		return st, err
 	}
+	for _, w := range st.Warnings {
+		p.log.Info("periodic audit incomplete", "reason", w)
+	}
 	p.setFindings(counts)
 	if len(writeErrs) > 0 {
 		p.runs.WithLabelValues("error").Inc()

@@ -11,8 +11,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -74,14 +76,16 @@ func TestAuditPeriodic(t *testing.T) {
 
 	scheme := runtime.NewScheme()
 	require.NoError(t, clientgoscheme.AddToScheme(scheme))
-	mgr, err := manager.New(e.Config, manager.Options{
-		Scheme:                  scheme,
-		Logger:                  logr.Discard(),
-		Metrics:                 metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress:  "0",
-		LeaderElection:          true,
-		LeaderElectionID:        "stickyguard-audit-test",
-		LeaderElectionNamespace: ns,
+	// As the webhook's ServiceAccount, with only the RBAC that ships.
+	mgr, err := manager.New(serviceAccountConfig(t), manager.Options{
+		Scheme:                        scheme,
+		Logger:                        logr.Discard(),
+		Metrics:                       metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress:        "0",
+		LeaderElection:                true,
+		LeaderElectionID:              "stickyguard-audit",
+		LeaderElectionNamespace:       installNamespace,
+		LeaderElectionReleaseOnCancel: true,
 	})
 	require.NoError(t, err)
 	reg := prometheus.NewRegistry()
@@ -91,8 +95,12 @@ func TestAuditPeriodic(t *testing.T) {
 	require.NoError(t, mgr.Add(p))
 
 	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(runCtx) }()
+	done := make(chan struct{})
+	var startErr error
+	go func() {
+		defer close(done)
+		startErr = mgr.Start(runCtx)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		<-done
@@ -102,6 +110,9 @@ func TestAuditPeriodic(t *testing.T) {
 		return findingsGauge(t, reg, "SVC-012", ns) == 1 && findingsGauge(t, reg, "SVC-001", ns) == 1, nil
 	}), "gauges for the opted-in namespace")
 	assert.Equal(t, float64(1), findingsGauge(t, reg, "DEP-001", ns))
+	lease := &coordinationv1.Lease{}
+	require.NoError(t, e.Client.Get(ctx, client.ObjectKey{Namespace: installNamespace, Name: "stickyguard-audit"}, lease))
+	assert.NotEmpty(t, ptr.Deref(lease.Spec.HolderIdentity, ""), "the audit runs on the elected leader")
 	assert.Equal(t, float64(-1), findingsGauge(t, reg, "SVC-001", off), "namespaces that did not opt in are not audited")
 	rules := reportRules(t, getReport(t, ns))
 	assert.Contains(t, rules, "fail:SVC-001:Service/broken")
@@ -128,8 +139,8 @@ func TestAuditPeriodic(t *testing.T) {
 	start := time.Now()
 	cancel()
 	select {
-	case err := <-done:
-		require.NoError(t, err)
+	case <-done:
+		require.NoError(t, startErr)
 	case <-time.After(10 * time.Second):
 		t.Fatal("the manager did not stop")
 	}

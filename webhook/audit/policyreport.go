@@ -152,9 +152,11 @@ func resultSize(f Finding) int {
 
 // ApplyPolicyReport creates or updates a report with server-side apply
 // (field manager FieldManager; RBAC: patch, and create for a new report).
-// The results list is atomic, so findings that were fixed disappear.
+// The results list is atomic, so findings that were fixed disappear. rep is
+// not modified.
 func ApplyPolicyReport(ctx context.Context, c client.Client, rep *unstructured.Unstructured) error {
-	err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(rep), client.FieldOwner(FieldManager), client.ForceOwnership)
+	// Apply stores the server's answer in its argument: give it a copy.
+	err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(rep.DeepCopy()), client.FieldOwner(FieldManager), client.ForceOwnership)
 	if err == nil {
 		return nil
 	}

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -39,8 +40,8 @@ func (s StaticPolicy) Current() *policy.Policy { return s.Policy }
 // cache; handler tests use an engine.Index and a map of namespace labels.
 type Deps struct {
 	Scheme     *runtime.Scheme // nil: NewScheme()
-	Lookup     engine.Lookup   // cross-object facts
-	Modes      ModeSource      // namespace opt-in labels
+	Lookup     engine.Lookup   // cross-object facts; nil: an empty cluster
+	Modes      ModeSource      // namespace opt-in labels (required)
 	Policy     PolicySource    // nil: the built-in default policy
 	ForceAudit bool            // treat every enforce namespace as audit
 	Metrics    *Metrics        // nil: no metrics
@@ -57,8 +58,11 @@ func NewScheme() *runtime.Scheme {
 }
 
 // NewWebhooks builds the admission webhook of every route, keyed by path.
-// Panics in handlers are recovered into 500 responses.
+// Panics in handlers are recovered into 500 responses. d.Modes is required.
 func NewWebhooks(d Deps) map[string]*admission.Webhook {
+	if d.Modes == nil {
+		panic("webhook: Deps.Modes must be set")
+	}
 	if d.Scheme == nil {
 		d.Scheme = NewScheme()
 	}
@@ -114,18 +118,11 @@ type request struct {
 	req   admission.Request
 	obj   runtime.Object
 	old   runtime.Object // nil on CREATE
-	meta  metav1Object
+	meta  metav1.Object
 	rawNS string // metadata.namespace as sent, restored before patching
 	mode  Mode
 	opts  engine.Options
 	notes notes
-}
-
-type metav1Object = interface {
-	GetName() string
-	GetGenerateName() string
-	GetNamespace() string
-	SetNamespace(string)
 }
 
 // Handle implements admission.Handler.
@@ -151,12 +148,9 @@ func (h *handler) handle(ctx context.Context, req admission.Request, rv *review)
 		return h.fail(rv, http.StatusBadRequest, fmt.Errorf("this path admits %s, not %s",
 			h.kind.GVK.GroupKind(), schema.GroupKind{Group: req.Kind.Group, Kind: req.Kind.Kind}))
 	}
-	r, resp, ok := h.decode(ctx, req, rv)
-	if !ok {
-		return resp
-	}
-	if r.mode == ModeOff {
-		return resp
+	r, final := h.decode(ctx, req, rv)
+	if final != nil {
+		return *final
 	}
 	if h.half == Mutating {
 		return h.mutate(r, rv)
@@ -164,22 +158,23 @@ func (h *handler) handle(ctx context.Context, req admission.Request, rv *review)
 	return h.validate(r, rv)
 }
 
-// decode decodes the objects and finds the namespace's mode. ok is false
-// when resp is the final answer.
-func (h *handler) decode(ctx context.Context, req admission.Request, rv *review) (r *request, resp admission.Response, ok bool) {
+// decode decodes the objects, finds the namespace's mode and the policy.
+// A non-nil final is the answer already: an error, or a namespace that has
+// not opted in.
+func (h *handler) decode(ctx context.Context, req admission.Request, rv *review) (r *request, final *admission.Response) {
 	r = &request{req: req, obj: h.kind.New()}
 	if err := h.decoder.Decode(req, r.obj); err != nil {
-		return nil, h.fail(rv, http.StatusBadRequest, err), false
+		return nil, ptr(h.fail(rv, http.StatusBadRequest, err))
 	}
 	if req.Operation == admissionv1.Update {
 		r.old = h.kind.New()
 		if err := h.decoder.DecodeRaw(req.OldObject, r.old); err != nil {
-			return nil, h.fail(rv, http.StatusBadRequest, fmt.Errorf("decoding oldObject: %w", err)), false
+			return nil, ptr(h.fail(rv, http.StatusBadRequest, fmt.Errorf("decoding oldObject: %w", err)))
 		}
 	}
 	m, err := meta.Accessor(r.obj)
 	if err != nil {
-		return nil, h.fail(rv, http.StatusBadRequest, err), false
+		return nil, ptr(h.fail(rv, http.StatusBadRequest, err))
 	}
 	r.meta = m
 	// On CREATE the object may not carry its namespace yet: the request's
@@ -196,7 +191,7 @@ func (h *handler) decode(ctx context.Context, req admission.Request, rv *review)
 	ns := m.GetNamespace()
 	label, found, err := h.deps.Modes.ModeLabel(ctx, ns)
 	if err != nil {
-		return nil, h.fail(rv, http.StatusInternalServerError, err), false
+		return nil, ptr(h.fail(rv, http.StatusInternalServerError, err))
 	}
 	mode, note := resolveMode(label, found, h.deps.ForceAudit, ns)
 	r.mode, rv.mode = mode, mode
@@ -207,14 +202,14 @@ func (h *handler) decode(ctx context.Context, req admission.Request, rv *review)
 			// Only one half says it, so the user sees it once.
 			resp = resp.WithWarnings(sanitize(note, maxWarningRunes))
 		}
-		return r, resp, true
+		return nil, &resp
 	}
 	pol := h.deps.Policy.Current()
 	if pol == nil {
-		return nil, h.fail(rv, http.StatusInternalServerError, errors.New("no valid stickyguard policy has been loaded")), false
+		return nil, ptr(h.fail(rv, http.StatusInternalServerError, errors.New("no valid stickyguard policy has been loaded")))
 	}
 	r.opts = engine.Options{Policy: pol, Lookup: h.deps.Lookup}
-	return r, admission.Response{}, true
+	return r, nil
 }
 
 // fail answers a review that could not be evaluated: 400 for requests we

@@ -1,6 +1,9 @@
 package webhook
 
 import (
+	"fmt"
+	"net/http"
+
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/stickyguard/stickyguard/webhook/engine"
@@ -38,17 +41,13 @@ func (h *handler) mutate(r *request, rv *review) admission.Response {
 	for _, w := range res.Warnings {
 		r.notes.warn(ruleWarning(w))
 	}
-	resp := h.patch(r, res.Object)
-	if !resp.Allowed {
-		return h.fail(rv, resp.Result.Code, errString(resp.Result.Message))
+	ops, err := patch(r, res.Object)
+	if err != nil {
+		return h.fail(rv, http.StatusInternalServerError, fmt.Errorf("computing the patch: %w", err))
 	}
-	if len(resp.Patches) == 0 {
+	if len(ops) == 0 {
 		return admission.Allowed("")
 	}
 	rv.result = resultPatched
-	return resp.WithWarnings(r.notes.list()...)
+	return patched(ops).WithWarnings(r.notes.list()...)
 }
-
-type errString string
-
-func (e errString) Error() string { return string(e) }

@@ -3,7 +3,6 @@ package webhook
 import (
 	"bytes"
 	"encoding/json"
-	"net/http"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -15,12 +14,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
-// patch answers a mutated object the way controller-runtime's typed
-// Defaulter does: a JSON patch from the raw request object to the marshalled
-// mutated object (so fields are not reordered or re-encoded), minus the
-// "remove" operations that only come from our Go types not knowing a field
-// the API server sent (a newer API field must never be deleted).
-func (h *handler) patch(r *request, mutated runtime.Object) admission.Response {
+// patch computes the answer for a mutated object the way
+// controller-runtime's typed Defaulter does: a JSON patch from the raw
+// request object to the marshalled mutated object (so fields are not
+// reordered or re-encoded), minus the "remove" operations that only come
+// from our Go types not knowing a field the API server sent (a newer API
+// field must never be deleted). An empty patch means nothing to change.
+func patch(r *request, mutated runtime.Object) ([]jsonpatch.Operation, error) {
 	// The namespace was filled in from the request for the rules; it is not
 	// a change to the object.
 	if m, err := meta.Accessor(mutated); err == nil {
@@ -29,18 +29,17 @@ func (h *handler) patch(r *request, mutated runtime.Object) admission.Response {
 	r.meta.SetNamespace(r.rawNS)
 	marshalled, err := json.Marshal(mutated)
 	if err != nil {
-		return admission.Errored(http.StatusInternalServerError, err)
+		return nil, err
 	}
 	ops, err := rawPatch(r.req.Object.Raw, marshalled, "", nil)
 	if err != nil {
-		return admission.Errored(http.StatusInternalServerError, err)
+		return nil, err
 	}
-	if ops, err = dropSchemeRemovals(ops, r.obj, r.req.Object.Raw); err != nil {
-		return admission.Errored(http.StatusInternalServerError, err)
-	}
-	if len(ops) == 0 {
-		return admission.Allowed("")
-	}
+	return dropSchemeRemovals(ops, r.obj, r.req.Object.Raw)
+}
+
+// patched is an allowed response carrying a JSON patch.
+func patched(ops []jsonpatch.Operation) admission.Response {
 	pt := admissionv1.PatchTypeJSONPatch
 	return admission.Response{Patches: ops, AdmissionResponse: admissionv1.AdmissionResponse{Allowed: true, PatchType: &pt}}
 }

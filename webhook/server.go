@@ -117,9 +117,14 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	scheme := NewScheme()
 	gst := opts.GracefulShutdownTimeout
 	mgr, err := manager.New(opts.RESTConfig, manager.Options{
-		Scheme:                  scheme,
-		Logger:                  opts.Log,
-		Cache:                   cache.Options{DefaultTransform: StripForCache},
+		Scheme: scheme,
+		Logger: opts.Log,
+		Cache: cache.Options{
+			DefaultTransform: StripForCache,
+			// Reading a kind without an informer must fail, not start an
+			// informer and block a review until it syncs.
+			ReaderFailOnMissingInformer: true,
+		},
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsBindAddress},
 		HealthProbeBindAddress:  opts.HealthProbeBindAddress,
 		WebhookServer:           whServer,

@@ -3,6 +3,7 @@ package webhook
 import (
 	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -74,7 +75,7 @@ func invalid(gk schema.GroupKind, name string, errs field.ErrorList) admission.R
 
 // objectName is the name for the Invalid status; on CREATE with
 // generateName the name is not chosen yet.
-func objectName(m metav1Object) string {
+func objectName(m metav1.Object) string {
 	if n := m.GetName(); n != "" {
 		return n
 	}

@@ -25,6 +25,7 @@ import (
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/stickyguard/stickyguard/validators/policy"
+	"github.com/stickyguard/stickyguard/webhook/audit"
 )
 
 // Defaults of the serve options.
@@ -59,6 +60,14 @@ type ServerOptions struct {
 	// GracefulShutdownTimeout bounds the wait for in-flight reviews.
 	GracefulShutdownTimeout time.Duration
 
+	// AuditInterval runs the live audit (PolicyReports and the
+	// stickyguard_audit_findings gauges) every interval on the replica that
+	// holds the "stickyguard-audit" lease; 0 turns it off.
+	AuditInterval time.Duration
+	// LeaderElectionNamespace holds the audit lease; "" means the pod's
+	// namespace (required when running outside a cluster with an interval).
+	LeaderElectionNamespace string
+
 	// Registry receives stickyguard's metrics; nil means controller-runtime's
 	// metrics.Registry, which the metrics endpoint serves.
 	Registry prometheus.Registerer
@@ -68,7 +77,7 @@ type ServerOptions struct {
 
 // Server is the admission server: a controller-runtime manager with the
 // webhook server, the informer cache, health probes and metrics. It runs no
-// controllers and needs no leader election.
+// controllers; leader election guards only the optional periodic audit.
 type Server struct {
 	opts     ServerOptions
 	mgr      manager.Manager
@@ -129,7 +138,12 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		HealthProbeBindAddress:  opts.HealthProbeBindAddress,
 		WebhookServer:           whServer,
 		GracefulShutdownTimeout: &gst,
-		LeaderElection:          false,
+		// Leader election only guards the periodic audit; serving reviews
+		// never needs it. All replicas serve.
+		LeaderElection:                opts.AuditInterval > 0,
+		LeaderElectionID:              "stickyguard-audit",
+		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
@@ -154,6 +168,16 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	metrics, err := NewMetrics(opts.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
+	}
+	if opts.AuditInterval > 0 {
+		p, err := audit.NewPeriodic(mgr.GetClient(), mgr.GetAPIReader(), opts.AuditInterval,
+			s.policy.Current, opts.Registry, opts.Log.WithName("audit"))
+		if err != nil {
+			return nil, fmt.Errorf("setting up the periodic audit: %w", err)
+		}
+		if err := mgr.Add(p); err != nil {
+			return nil, err
+		}
 	}
 	hooks := HTTPHandlers(Deps{
 		Scheme:     scheme,

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -98,6 +99,10 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	fs.StringVar(&s.HealthProbeBindAddress, "health-probe-bind-address", ":8081", `address of /healthz and /readyz ("0" disables them)`)
 	fs.StringVar(&s.PolicyFile, "policy", "",
 		"policy file (YAML, kind Policy), reloaded when it changes; an invalid new version is logged and the old one kept (default: the built-in policy)")
+	fs.DurationVar(&s.AuditInterval, "audit-interval", 0,
+		"audit the opted-in namespaces every interval on the elected replica: PolicyReports and stickyguard_audit_findings (0: off; needs manifests/policyreport; at least 1m)")
+	fs.StringVar(&s.LeaderElectionNamespace, "leader-election-namespace", "",
+		"namespace of the audit lease (default: the pod's namespace; required outside a cluster with --audit-interval)")
 	fs.BoolVar(&s.ForceAudit, "force-audit", false, "treat every enforce namespace as audit: allow everything, patch nothing, report what would happen (for first rollouts)")
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig for running outside a cluster (default: $KUBECONFIG, in-cluster config, then ~/.kube/config)")
 	fs.BoolVar(&s.EnableHTTP2, "enable-http2", false, "serve HTTP/2 as well as HTTP/1.1 (off: HTTP/2 rapid-reset attacks)")
@@ -139,6 +144,9 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 	}
 	if s.MaxRequestBytes < 1024 {
 		return nil, fmt.Errorf("--max-request-bytes must be at least 1024, got %d", s.MaxRequestBytes)
+	}
+	if s.AuditInterval != 0 && s.AuditInterval < time.Minute {
+		return nil, fmt.Errorf("--audit-interval must be 0 (off) or at least 1m, got %s", s.AuditInterval)
 	}
 	if s.ShutdownDelay < 0 || s.GracefulShutdownTimeout < 0 {
 		return nil, errors.New("--shutdown-delay and --graceful-shutdown-timeout must not be negative")

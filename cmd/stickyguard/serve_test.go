@@ -70,3 +70,11 @@ func TestServeFlagErrors(t *testing.T) {
 	assert.Contains(t, out.String(), "-force-audit")
 	assert.Equal(t, 2, runServe([]string{"--port", "-1"}, nil, &bytes.Buffer{}, &bytes.Buffer{}))
 }
+
+func TestServeAuditIntervalFlag(t *testing.T) {
+	for _, bad := range []string{"10s", "-1m"} {
+		code, _, stderr := runCmd(t, "", "serve", "--audit-interval", bad)
+		assert.Equal(t, exitError, code, bad)
+		assert.Contains(t, stderr, "--audit-interval", bad)
+	}
+}

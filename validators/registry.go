@@ -9,14 +9,16 @@ import (
 	"github.com/stickyguard/stickyguard/validators/policy"
 )
 
-// ServiceRuleFunc is the shape of a Service rule family.
-type ServiceRuleFunc func(svc, old *corev1.Service, ctx *Context) (field.ErrorList, Warnings)
+// RuleFunc is the shape of a rule family for objects of type T: the object,
+// the old object (nil on create) and the context; deny findings and warnings.
+type RuleFunc[T any] func(obj, old T, ctx *Context) (field.ErrorList, Warnings)
 
-// IngressRuleFunc is the shape of an Ingress rule family.
-type IngressRuleFunc func(ing, old *networkingv1.Ingress, ctx *Context) (field.ErrorList, Warnings)
-
-// DeploymentRuleFunc is the shape of a Deployment rule family.
-type DeploymentRuleFunc func(d, old *appsv1.Deployment, ctx *Context) (field.ErrorList, Warnings)
+// Rule family shapes per kind.
+type (
+	ServiceRuleFunc    = RuleFunc[*corev1.Service]
+	IngressRuleFunc    = RuleFunc[*networkingv1.Ingress]
+	DeploymentRuleFunc = RuleFunc[*appsv1.Deployment]
+)
 
 // BackendConfigRuleFunc is the shape of a BackendConfig rule family.
 type BackendConfigRuleFunc func(bc *BackendConfig, ctx *Context) (field.ErrorList, Warnings)
@@ -38,52 +40,36 @@ var (
 	backendConfigFamilies  = []BackendConfigRuleFunc{validateBackendConfigGKE}
 )
 
-// ValidateService runs every Service rule and applies the policy's overrides.
-func ValidateService(svc, old *corev1.Service, ctx *Context) (field.ErrorList, Warnings) {
+// runFamilies runs the live families, and the offline ones when the context
+// is offline, collecting every finding, then applies the policy overrides.
+func runFamilies[T any](obj, old T, ctx *Context, live, offline []RuleFunc[T]) (field.ErrorList, Warnings) {
 	var errs field.ErrorList
 	var warns Warnings
-	run := func(fams []ServiceRuleFunc) {
-		for _, fn := range fams {
-			e, w := fn(svc, old, ctx)
-			errs = append(errs, e...)
-			warns = append(warns, w...)
-		}
-	}
-	run(serviceFamilies)
+	fams := live
 	if ctx.Offline {
-		run(serviceOfflineFamilies)
+		fams = append(fams[:len(fams):len(fams)], offline...)
 	}
-	return ApplyOverrides(errs, warns, ctx.Policy)
-}
-
-// ValidateIngress runs every Ingress rule and applies the policy's overrides.
-func ValidateIngress(ing, old *networkingv1.Ingress, ctx *Context) (field.ErrorList, Warnings) {
-	var errs field.ErrorList
-	var warns Warnings
-	run := func(fams []IngressRuleFunc) {
-		for _, fn := range fams {
-			e, w := fn(ing, old, ctx)
-			errs = append(errs, e...)
-			warns = append(warns, w...)
-		}
-	}
-	run(ingressFamilies)
-	if ctx.Offline {
-		run(ingressOfflineFamilies)
-	}
-	return ApplyOverrides(errs, warns, ctx.Policy)
-}
-
-// ValidateDeployment runs every Deployment rule and applies the overrides.
-func ValidateDeployment(d, old *appsv1.Deployment, ctx *Context) (field.ErrorList, Warnings) {
-	var errs field.ErrorList
-	var warns Warnings
-	for _, fn := range deploymentFamilies {
-		e, w := fn(d, old, ctx)
+	for _, fn := range fams {
+		e, w := fn(obj, old, ctx)
 		errs = append(errs, e...)
 		warns = append(warns, w...)
 	}
 	return ApplyOverrides(errs, warns, ctx.Policy)
+}
+
+// ValidateService runs every Service rule and applies the policy's overrides.
+func ValidateService(svc, old *corev1.Service, ctx *Context) (field.ErrorList, Warnings) {
+	return runFamilies(svc, old, ctx, serviceFamilies, serviceOfflineFamilies)
+}
+
+// ValidateIngress runs every Ingress rule and applies the policy's overrides.
+func ValidateIngress(ing, old *networkingv1.Ingress, ctx *Context) (field.ErrorList, Warnings) {
+	return runFamilies(ing, old, ctx, ingressFamilies, ingressOfflineFamilies)
+}
+
+// ValidateDeployment runs every Deployment rule and applies the overrides.
+func ValidateDeployment(d, old *appsv1.Deployment, ctx *Context) (field.ErrorList, Warnings) {
+	return runFamilies(d, old, ctx, deploymentFamilies, nil)
 }
 
 // ValidateBackendConfig runs the GKE BackendConfig rules (offline and audit).

@@ -20,6 +20,13 @@ type Index struct {
 	deployments map[string]map[string]*appsv1.Deployment
 	ingresses   map[string]map[string]*networkingv1.Ingress
 	backends    map[string]map[string]*validators.BackendConfig
+
+	// Per-namespace views built on first use and dropped when an object of
+	// that kind in that namespace is Put, so a batch of lookups between
+	// writes costs one sort, not one per lookup.
+	svcViews map[string][]*corev1.Service
+	depViews map[string][]*appsv1.Deployment
+	ingViews map[string]map[string][]*networkingv1.Ingress // namespace -> Service name -> Ingresses
 }
 
 var _ Lookup = (*Index)(nil)
@@ -32,6 +39,9 @@ func NewIndex() *Index {
 		deployments: map[string]map[string]*appsv1.Deployment{},
 		ingresses:   map[string]map[string]*networkingv1.Ingress{},
 		backends:    map[string]map[string]*validators.BackendConfig{},
+		svcViews:    map[string][]*corev1.Service{},
+		depViews:    map[string][]*appsv1.Deployment{},
+		ingViews:    map[string]map[string][]*networkingv1.Ingress{},
 	}
 }
 
@@ -64,10 +74,13 @@ func (x *Index) Put(obj any) bool {
 		x.classes[o.Name] = o
 	case *corev1.Service:
 		put(x.services, o.Namespace, o.Name, o)
+		delete(x.svcViews, o.Namespace)
 	case *appsv1.Deployment:
 		put(x.deployments, o.Namespace, o.Name, o)
+		delete(x.depViews, o.Namespace)
 	case *networkingv1.Ingress:
 		put(x.ingresses, o.Namespace, o.Name, o)
+		delete(x.ingViews, o.Namespace)
 	case *validators.BackendConfig:
 		put(x.backends, o.Namespace, o.Name, o)
 	default:
@@ -99,7 +112,12 @@ func (x *Index) Service(ns, name string) (*corev1.Service, error) {
 // ServicesSelecting implements Lookup.
 func (x *Index) ServicesSelecting(ns string, podLabels map[string]string) ([]*corev1.Service, error) {
 	var out []*corev1.Service
-	for _, s := range sorted(x.services[ns]) {
+	view, ok := x.svcViews[ns]
+	if !ok {
+		view = sorted(x.services[ns])
+		x.svcViews[ns] = view
+	}
+	for _, s := range view {
 		if validators.SelectorMatches(s.Spec.Selector, podLabels) {
 			out = append(out, s)
 		}
@@ -110,7 +128,12 @@ func (x *Index) ServicesSelecting(ns string, podLabels map[string]string) ([]*co
 // DeploymentsSelectedBy implements Lookup.
 func (x *Index) DeploymentsSelectedBy(ns string, selector map[string]string) ([]*appsv1.Deployment, error) {
 	var out []*appsv1.Deployment
-	for _, d := range sorted(x.deployments[ns]) {
+	view, ok := x.depViews[ns]
+	if !ok {
+		view = sorted(x.deployments[ns])
+		x.depViews[ns] = view
+	}
+	for _, d := range view {
 		if validators.SelectorMatches(selector, d.Spec.Template.Labels) {
 			out = append(out, d)
 		}
@@ -120,16 +143,17 @@ func (x *Index) DeploymentsSelectedBy(ns string, selector map[string]string) ([]
 
 // IngressesForService implements Lookup.
 func (x *Index) IngressesForService(ns, service string) ([]*networkingv1.Ingress, error) {
-	var out []*networkingv1.Ingress
-	for _, ing := range sorted(x.ingresses[ns]) {
-		for _, n := range BackendServiceNames(ing) {
-			if n == service {
-				out = append(out, ing)
-				break
+	bySvc, ok := x.ingViews[ns]
+	if !ok {
+		bySvc = map[string][]*networkingv1.Ingress{}
+		for _, ing := range sorted(x.ingresses[ns]) {
+			for _, n := range BackendServiceNames(ing) {
+				bySvc[n] = append(bySvc[n], ing)
 			}
 		}
+		x.ingViews[ns] = bySvc
 	}
-	return out, nil
+	return bySvc[service], nil
 }
 
 // BackendConfigs implements Lookup. Offline, BackendConfigs are tracked only

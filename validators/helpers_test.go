@@ -191,3 +191,30 @@ func norm(want, got []finding) []finding {
 	sort.Slice(out, func(a, b int) bool { return out[a].Rule < out[b].Rule })
 	return out
 }
+
+// svcCase is one row of a Service rule family's table test.
+type svcCase struct {
+	name     string
+	svc      *corev1.Service
+	ctx      *Context // nil: live context, unknown controller
+	wantDeny []finding
+	wantWarn []finding
+}
+
+// runSvcCases runs a Service family over its table, comparing findings and
+// checking the input is not modified.
+func runSvcCases(t *testing.T, fn ServiceRuleFunc, cases []svcCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := tt.ctx
+			if ctx == nil {
+				ctx = ctxFor(ControllerUnknown)
+			}
+			before := tt.svc.DeepCopy()
+			errs, warns := fn(tt.svc, nil, ctx)
+			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)
+			assert.Equal(t, before, tt.svc, "input modified")
+		})
+	}
+}

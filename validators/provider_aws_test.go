@@ -23,13 +23,7 @@ func TestProviderAWSService(t *testing.T) {
 	lb := svcType(corev1.ServiceTypeLoadBalancer)
 	np := svcType(corev1.ServiceTypeNodePort)
 	ipALB := svcAnn(annAWSALBTargetType, "ip")
-	tests := []struct {
-		name     string
-		svc      *corev1.Service
-		ctx      *Context
-		wantDeny []finding
-		wantWarn []finding
-	}{
+	tests := []svcCase{
 		{name: "no annotations", svc: mkSvc(lb)},
 		{name: "NLB source_ip, Local predicted", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, "stickiness.enabled=true,stickiness.type=source_ip"))},
 		{name: "AWS-001 pair without =", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, "stickiness.enabled")),
@@ -80,18 +74,7 @@ func TestProviderAWSService(t *testing.T) {
 				return c
 			}()},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx := tt.ctx
-			if ctx == nil {
-				ctx = ctxFor(ControllerUnknown)
-			}
-			before := tt.svc.DeepCopy()
-			errs, warns := validateServiceAWS(tt.svc, nil, ctx)
-			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)
-			assert.Equal(t, before, tt.svc, "input modified")
-		})
-	}
+	runSvcCases(t, validateServiceAWS, tests)
 }
 
 func TestProviderAWSIngress(t *testing.T) {

@@ -28,13 +28,7 @@ func gkeCtx(bcs ...*BackendConfig) *Context {
 func TestProviderGKEService(t *testing.T) {
 	ga, beta := annPath(annGKEBackendConfig).String(), annPath(annGKEBackendBeta).String()
 	np := svcType(corev1.ServiceTypeNodePort)
-	tests := []struct {
-		name     string
-		svc      *corev1.Service
-		ctx      *Context
-		wantDeny []finding
-		wantWarn []finding
-	}{
+	tests := []svcCase{
 		{name: "no annotation", svc: mkSvc(np)},
 		{name: "default backend config", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"default":"bc"}`))},
 		{name: "GKE-004 not JSON", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{default: bc}`)),
@@ -66,18 +60,7 @@ func TestProviderGKEService(t *testing.T) {
 		{name: "GKE-008 no affinity", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"default":"bc"}`)),
 			ctx: gkeCtx(gkeBC("bc", "NONE", nil))},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx := tt.ctx
-			if ctx == nil {
-				ctx = ctxFor(ControllerUnknown)
-			}
-			before := tt.svc.DeepCopy()
-			errs, warns := validateServiceGKE(tt.svc, nil, ctx)
-			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)
-			assert.Equal(t, before, tt.svc, "input modified")
-		})
-	}
+	runSvcCases(t, validateServiceGKE, tests)
 }
 
 func TestProviderGKEIngress(t *testing.T) {

@@ -26,13 +26,7 @@ func TestProviderHuaweiService(t *testing.T) {
 	algo := annPath(annCCEAlgorithm).String()
 	lb, np := svcType(corev1.ServiceTypeLoadBalancer), svcType(corev1.ServiceTypeNodePort)
 	etp := "spec.externalTrafficPolicy"
-	tests := []struct {
-		name     string
-		svc      *corev1.Service
-		ctx      *Context
-		wantDeny []finding
-		wantWarn []finding
-	}{
+	tests := []svcCase{
 		{name: "no annotations", svc: mkSvc(lb)},
 		{name: "SOURCE_IP on LB with string timeout", svc: mkSvc(lb, svcAnn(annCCEMode, "SOURCE_IP", annCCEOption, `{"persistence_timeout": "30"}`))},
 		{name: "CCE-001 lowercase mode", svc: mkSvc(lb, svcAnn(annCCEMode, "source_ip")),
@@ -107,18 +101,7 @@ func TestProviderHuaweiService(t *testing.T) {
 			wantDeny: []finding{deny("CCE-002", mode), deny("CCE-004", mode), deny("CCE-006", opt), deny("CCE-007", mode)},
 			wantWarn: []finding{warn("CCE-008", etp)}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx := tt.ctx
-			if ctx == nil {
-				ctx = ctxFor(ControllerUnknown)
-			}
-			before := tt.svc.DeepCopy()
-			errs, warns := validateServiceCCE(tt.svc, nil, ctx)
-			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)
-			assert.Equal(t, before, tt.svc, "input modified")
-		})
-	}
+	runSvcCases(t, validateServiceCCE, tests)
 }
 
 func TestProviderHuaweiIngress(t *testing.T) {

@@ -185,8 +185,9 @@ func firstN(s []string, n int) []string {
 }
 
 // testWebhookDown: with the webhook stopped, writes of reviewed kinds fail
-// in opted-in namespaces (validating failurePolicy Fail; the mutating
-// webhook's Ignore alone would let them through unchecked), while
+// in enforce namespaces (validating entry with failurePolicy Fail; the
+// mutating webhook's Ignore alone would let them through unchecked), while
+// audit namespaces (their validating entry fails open: audit never blocks),
 // kube-system and namespaces that have not opted in are unaffected.
 func testWebhookDown(t *testing.T) {
 	nsEnforce := namespace(t, "down-enforce", enforce)
@@ -204,20 +205,37 @@ func testWebhookDown(t *testing.T) {
 	svc := func(name string) []byte {
 		return toJSON(t, stickyLB(name, nil))
 	}
-	for _, ns := range []string{nsEnforce, nsAudit} {
-		r := kubectl(t, svc("while-down"), "-n", ns, "create", "-f", "-")
-		require.Error(t, r.Err, "a Service create in opted-in namespace %s must fail while the webhook is down\n%s", ns, r)
-		assert.Contains(t, r.Stderr, "failed calling webhook", r.Stderr)
-		assert.Contains(t, r.Stderr, "stickyguard.io", "the error names the webhook")
-		assert.Error(t, kubectl(t, nil, "-n", ns, "get", "service", "while-down").Err, "nothing stored in %s", ns)
-	}
+	r := kubectl(t, svc("while-down"), "-n", nsEnforce, "create", "-f", "-")
+	require.Error(t, r.Err, "a Service create in enforce namespace %s must fail while the webhook is down\n%s", nsEnforce, r)
+	assert.Contains(t, r.Stderr, "failed calling webhook", r.Stderr)
+	assert.Contains(t, r.Stderr, "services.enforce.stickyguard.io", "the error names the enforce entry")
+	assert.Error(t, kubectl(t, nil, "-n", nsEnforce, "get", "service", "while-down").Err, "nothing stored in %s", nsEnforce)
 
-	r := kubectl(t, svc("while-down"), "-n", nsOff, "create", "-f", "-")
+	r = kubectl(t, svc("while-down"), "-n", nsAudit, "create", "-f", "-")
+	require.NoError(t, r.Err, "audit never blocks, not even while the webhook is down (failurePolicy Ignore)\n%s", r)
+	assert.NotContains(t, r.Stderr, "[audit]", "nothing reviewed it")
+	require.NoError(t, kubectl(t, nil, "-n", nsAudit, "get", "service", "while-down").Err, "stored in %s", nsAudit)
+
+	r = kubectl(t, svc("while-down"), "-n", nsOff, "create", "-f", "-")
 	require.NoError(t, r.Err, "an unlabelled namespace is unaffected\n%s", r)
 	kubeSystemName := env.Prefix + "-while-down"
 	r = kubectl(t, svc(kubeSystemName), "-n", "kube-system", "create", "-f", "-")
 	require.NoError(t, r.Err, "kube-system is unaffected\n%s", r)
 	t.Cleanup(func() { kubectl(t, nil, "-n", "kube-system", "delete", "service", kubeSystemName, "--wait=false") })
+
+	// The matchConditions keep objects with nothing for stickyguard to judge
+	// away from the webhook: a plain ClusterIP Service is created even in an
+	// enforce namespace while the webhook is down.
+	plain := toJSON(t, &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: metav1.ObjectMeta{Name: "plain-while-down"},
+		Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"app": "plain"},
+			Ports:    []corev1.ServicePort{{Name: "http", Port: 80}},
+		},
+	})
+	r = kubectl(t, plain, "-n", nsEnforce, "create", "-f", "-")
+	require.NoError(t, r.Err, "a plain Service is not sent to the webhook (matchConditions)\n%s", r)
 
 	ctl(t, "start")
 	started = true

@@ -1,6 +1,7 @@
 package manifests
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -24,19 +25,88 @@ func checkWebhooks(t *testing.T, objs objects) {
 	for _, h := range mwc.Webhooks {
 		t.Run("mutating/"+h.Name, func(t *testing.T) {
 			checkWebhook(t, h.ClientConfig, h.NamespaceSelector, h.SideEffects, h.TimeoutSeconds, h.AdmissionReviewVersions, h.MatchPolicy, h.Rules)
+			assert.ElementsMatch(t, []string{"enforce", "audit"}, modesSelected(t, h.NamespaceSelector), "defaults are filled (enforce) or reported (audit)")
 			require.NotNil(t, h.FailurePolicy)
 			assert.Equal(t, admissionregistrationv1.Ignore, *h.FailurePolicy, "a missing default must not block writes")
 			require.NotNil(t, h.ReinvocationPolicy)
 			assert.Equal(t, admissionregistrationv1.IfNeededReinvocationPolicy, *h.ReinvocationPolicy)
 		})
 	}
+	// The validating configuration has one entry per kind and mode: enforce
+	// fails closed, audit (which promises never to block) fails open.
+	modes := map[string][]string{}
 	for _, h := range vwc.Webhooks {
 		t.Run("validating/"+h.Name, func(t *testing.T) {
 			checkWebhook(t, h.ClientConfig, h.NamespaceSelector, h.SideEffects, h.TimeoutSeconds, h.AdmissionReviewVersions, h.MatchPolicy, h.Rules)
+			selected := modesSelected(t, h.NamespaceSelector)
+			require.Len(t, selected, 1, "each validating entry selects exactly one mode")
+			mode := selected[0]
+			assert.Equal(t, fmt.Sprintf("%s.%s.stickyguard.io", h.Rules[0].Resources[0], mode), h.Name)
 			require.NotNil(t, h.FailurePolicy)
-			assert.Equal(t, admissionregistrationv1.Fail, *h.FailurePolicy, "validation is never skipped in opted-in namespaces")
+			switch mode {
+			case "enforce":
+				assert.Equal(t, admissionregistrationv1.Fail, *h.FailurePolicy, "validation is never skipped in enforce namespaces")
+			case "audit":
+				assert.Equal(t, admissionregistrationv1.Ignore, *h.FailurePolicy, "audit never blocks a write, not even when the webhook is down")
+			default:
+				t.Errorf("unknown mode %q", mode)
+			}
+			modes[*h.ClientConfig.Service.Path] = append(modes[*h.ClientConfig.Service.Path], mode)
 		})
 	}
+	for path, m := range modes {
+		assert.ElementsMatch(t, []string{"enforce", "audit"}, m, "%s has one enforce and one audit entry", path)
+	}
+	checkMatchConditions(t, mwc, vwc)
+}
+
+// checkMatchConditions: the filter is the same for every entry of a kind
+// and a half (enforce and audit see the same objects), and exists only
+// where a sound object-only filter does (webhook/corpus proves it): every
+// Deployment and every Ingress is validated.
+func checkMatchConditions(t *testing.T, mwc *admissionregistrationv1.MutatingWebhookConfiguration, vwc *admissionregistrationv1.ValidatingWebhookConfiguration) {
+	byResource := map[string][][]admissionregistrationv1.MatchCondition{}
+	for _, h := range mwc.Webhooks {
+		assert.LessOrEqual(t, len(h.MatchConditions), 1, h.Name)
+		byResource["mutate/"+h.Rules[0].Resources[0]] = append(byResource["mutate/"+h.Rules[0].Resources[0]], h.MatchConditions)
+	}
+	for _, h := range vwc.Webhooks {
+		assert.LessOrEqual(t, len(h.MatchConditions), 1, h.Name)
+		byResource["validate/"+h.Rules[0].Resources[0]] = append(byResource["validate/"+h.Rules[0].Resources[0]], h.MatchConditions)
+	}
+	for key, conds := range byResource {
+		for _, c := range conds[1:] {
+			assert.Equal(t, conds[0], c, "every %s entry has the same matchConditions", key)
+		}
+	}
+	assert.Empty(t, byResource["validate/deployments"][0], "DEP-001/DEP-003 depend on Services CEL cannot see: every Deployment is validated")
+	assert.Empty(t, byResource["mutate/deployments"][0], "the DEP-001 default depends on Services CEL cannot see")
+	assert.Empty(t, byResource["validate/ingresses"][0], "NGX-023/NGX-024 can fire on an Ingress without annotations")
+	require.NotEmpty(t, byResource["validate/services"][0], "Services without sticky-relevant fields are not sent")
+	for _, c := range byResource["validate/services"][0] {
+		assert.Contains(t, c.Expression, "oldObject", "an UPDATE that removes a sticky field is still judged")
+	}
+	// The mutating Service entry is sent only what it can fill a default on.
+	require.NotEmpty(t, byResource["mutate/services"][0])
+	for _, c := range byResource["mutate/services"][0] {
+		assert.Contains(t, c.Expression, "'ClientIP'")
+		assert.Contains(t, c.Expression, "'LoadBalancer'")
+	}
+}
+
+// modesSelected returns the stickyguard.io/mode values a namespace selector
+// admits.
+func modesSelected(t *testing.T, sel *metav1.LabelSelector) []string {
+	t.Helper()
+	require.NotNil(t, sel)
+	var out []string
+	for _, e := range sel.MatchExpressions {
+		if e.Key == modeLabel && e.Operator == metav1.LabelSelectorOpIn {
+			out = append(out, e.Values...)
+		}
+	}
+	assert.NotContains(t, sel.MatchLabels, modeLabel, "modes are selected by matchExpressions only")
+	return out
 }
 
 func checkWebhook(t *testing.T, cc admissionregistrationv1.WebhookClientConfig, sel *metav1.LabelSelector,
@@ -66,13 +136,14 @@ func checkWebhook(t *testing.T, cc admissionregistrationv1.WebhookClientConfig, 
 		switch {
 		case e.Key == modeLabel && e.Operator == metav1.LabelSelectorOpIn:
 			optIn = true
-			assert.ElementsMatch(t, []string{"enforce", "audit"}, e.Values)
+			assert.NotEmpty(t, e.Values)
+			assert.Subset(t, []string{"enforce", "audit"}, e.Values, "only the two modes")
 		case e.Key == "kubernetes.io/metadata.name" && e.Operator == metav1.LabelSelectorOpNotIn:
 			excludes = true
 			assert.Subset(t, e.Values, []string{"kube-system", ns}, "never sees kube-system or its own namespace")
 		}
 	}
-	assert.True(t, optIn, "selects %s In [enforce, audit]", modeLabel)
+	assert.True(t, optIn, "selects %s In [enforce and/or audit]", modeLabel)
 	assert.True(t, excludes, "excludes kube-system and %s by name", ns)
 
 	require.NotEmpty(t, rules)

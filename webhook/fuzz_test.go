@@ -46,7 +46,7 @@ func FuzzReviewDecode(f *testing.F) {
 	handlers := map[string]http.Handler{}
 	for p, wh := range hooks {
 		wh.RecoverPanic = ptr(false)
-		handlers[p] = limitBody(1<<20, wh)
+		handlers[p] = limitBody(1<<20, newReviewServer(wh))
 	}
 
 	f.Fuzz(func(t *testing.T, route uint8, body []byte) {

@@ -72,11 +72,10 @@ func NewWebhooks(d Deps) map[string]*admission.Webhook {
 	if d.Log.GetSink() == nil {
 		d.Log = logr.Discard()
 	}
-	decoder := admission.NewDecoder(d.Scheme)
 	deps := &d
 	out := map[string]*admission.Webhook{}
 	for _, r := range Routes() {
-		h := &handler{half: r.Half, kind: r.kind, decoder: decoder, deps: deps}
+		h := &handler{half: r.Half, kind: r.kind, deps: deps}
 		log := d.Log.WithValues("webhook", string(r.Half))
 		out[r.Path] = &admission.Webhook{
 			Handler:      h,
@@ -97,10 +96,9 @@ func ptr[T any](v T) *T { return &v }
 // patches computed against the raw request with removals of fields our Go
 // types do not know dropped, and no patch when nothing changed.
 type handler struct {
-	half    Half
-	kind    kind
-	decoder admission.Decoder
-	deps    *Deps
+	half Half
+	kind kind
+	deps *Deps
 }
 
 var _ admission.Handler = (*handler)(nil)
@@ -163,12 +161,12 @@ func (h *handler) handle(ctx context.Context, req admission.Request, rv *review)
 // not opted in.
 func (h *handler) decode(ctx context.Context, req admission.Request, rv *review) (r *request, final *admission.Response) {
 	r = &request{req: req, obj: h.kind.New()}
-	if err := h.decoder.Decode(req, r.obj); err != nil {
+	if err := decodeObject(req.Object.Raw, r.obj, h.kind.GVK); err != nil {
 		return nil, ptr(h.fail(rv, http.StatusBadRequest, err))
 	}
 	if req.Operation == admissionv1.Update {
 		r.old = h.kind.New()
-		if err := h.decoder.DecodeRaw(req.OldObject, r.old); err != nil {
+		if err := decodeObject(req.OldObject.Raw, r.old, h.kind.GVK); err != nil {
 			return nil, ptr(h.fail(rv, http.StatusBadRequest, fmt.Errorf("decoding oldObject: %w", err)))
 		}
 	}

@@ -12,22 +12,12 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/stickyguard/stickyguard/validators"
 	"github.com/stickyguard/stickyguard/webhook/engine"
-)
-
-// Field indexes on the informer cache. Each value is one "key=value" label
-// pair (or one Service name), so a lookup is one index hit, not a scan of
-// the namespace.
-const (
-	indexServiceSelector   = "stickyguard.io/service-selector-pair"
-	indexDeploymentLabels  = "stickyguard.io/pod-template-label-pair"
-	indexIngressBackendSvc = "stickyguard.io/ingress-backend-service"
 )
 
 // ErrCacheNotSynced is returned by CacheLookup until every informer has
@@ -42,103 +32,74 @@ func CachedObjects() []client.Object {
 	}
 }
 
-// lastApplied is kubectl's copy of the whole object; no rule reads it.
-const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
-
-// StripForCache is the cache's transform: it drops managedFields and the
-// last-applied-configuration annotation, which no rule reads and which
-// hold most of an object's bytes. It changes only the freshly decoded
-// object the informer is about to store.
-func StripForCache(in any) (any, error) {
-	obj, err := meta.Accessor(in)
-	if err != nil {
-		return in, nil
-	}
-	if obj.GetManagedFields() != nil {
-		obj.SetManagedFields(nil)
-	}
-	if a := obj.GetAnnotations(); a != nil {
-		if _, ok := a[lastApplied]; ok {
-			delete(a, lastApplied)
-		}
-	}
-	return in, nil
-}
-
-func pair(k, v string) string { return k + "=" + v }
-
-func pairs(m map[string]string) []string {
-	if len(m) == 0 {
-		return nil
-	}
-	out := make([]string, 0, len(m))
-	for k, v := range m {
-		out = append(out, pair(k, v))
-	}
-	return out
-}
-
-// fieldIndex is one field index of the cache.
-type fieldIndex struct {
-	obj  client.Object
-	name string
-	fn   client.IndexerFunc
-}
-
-// fieldIndexes lists stickyguard's field indexes.
-func fieldIndexes() []fieldIndex {
-	return []fieldIndex{
-		{&corev1.Service{}, indexServiceSelector, func(o client.Object) []string {
-			return pairs(o.(*corev1.Service).Spec.Selector)
-		}},
-		{&appsv1.Deployment{}, indexDeploymentLabels, func(o client.Object) []string {
-			return pairs(o.(*appsv1.Deployment).Spec.Template.Labels)
-		}},
-		{&networkingv1.Ingress{}, indexIngressBackendSvc, func(o client.Object) []string {
-			return engine.BackendServiceNames(o.(*networkingv1.Ingress))
-		}},
-	}
-}
-
-// RegisterIndexes adds stickyguard's field indexes. Call it before the
-// cache starts.
-func RegisterIndexes(ctx context.Context, idx client.FieldIndexer) error {
-	for _, fi := range fieldIndexes() {
-		if err := idx.IndexField(ctx, fi.obj, fi.name, fi.fn); err != nil {
-			return fmt.Errorf("indexing %T by %s: %w", fi.obj, fi.name, err)
-		}
-	}
-	return nil
-}
-
-// CacheLookup is the live engine.Lookup, backed by the informer cache. It
-// never calls the API server. Objects it returns are shared with the cache
-// (no deep copy) and must not be modified; the engine only reads them.
+// CacheLookup is the live engine.Lookup, backed by the informers' stores
+// and stickyguard's indexes on them. It never calls the API server and
+// never copies: objects it returns are the cache's own and must not be
+// modified (the engine only reads them).
 type CacheLookup struct {
-	reader    client.Reader
+	services, deployments, ingresses, classes toolscache.Indexer
+	// counts says how many Deployments carry each pod label pair, so a
+	// Service's lookup starts from its rarest selector pair.
+	counts    *pairCounts
 	informers []cacheInformer
 	synced    atomic.Bool
 }
 
-// cacheInformer is the part of an informer CacheLookup needs.
+// cacheInformer is what CacheLookup needs to know whether it has synced.
 type cacheInformer interface{ HasSynced() bool }
 
 var _ engine.Lookup = (*CacheLookup)(nil)
 
-// NewCacheLookup registers the indexes and the informers of CachedObjects
-// on c (which must not be started yet) and returns the Lookup reading it.
+// indexedInformer is an informer whose store can be read directly; every
+// informer of controller-runtime's informer cache is one.
+type indexedInformer interface {
+	GetIndexer() toolscache.Indexer
+}
+
+// NewCacheLookup adds stickyguard's indexes and event handler to the
+// informers of CachedObjects on c (which must not be started yet) and
+// returns the Lookup reading their stores.
 func NewCacheLookup(ctx context.Context, c cache.Cache) (*CacheLookup, error) {
-	if err := RegisterIndexes(ctx, c); err != nil {
-		return nil, err
-	}
-	l := &CacheLookup{reader: c}
-	for _, o := range CachedObjects() {
-		inf, err := c.GetInformer(ctx, o, cache.BlockUntilSynced(false))
+	l := &CacheLookup{counts: newPairCounts()}
+	add := func(obj client.Object, indexers toolscache.Indexers) (toolscache.Indexer, cache.Informer, error) {
+		inf, err := c.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
 		if err != nil {
-			return nil, fmt.Errorf("creating the %T informer: %w", o, err)
+			return nil, nil, fmt.Errorf("creating the %T informer: %w", obj, err)
+		}
+		if len(indexers) > 0 {
+			if err := inf.AddIndexers(indexers); err != nil {
+				return nil, nil, fmt.Errorf("indexing %T: %w", obj, err)
+			}
+		}
+		ii, ok := inf.(indexedInformer)
+		if !ok {
+			return nil, nil, fmt.Errorf("the %T informer (%T) does not expose its store", obj, inf)
 		}
 		l.informers = append(l.informers, inf)
+		return ii.GetIndexer(), inf, nil
 	}
+	var err error
+	var deployments cache.Informer
+	if l.services, _, err = add(&corev1.Service{}, serviceIndexers()); err != nil {
+		return nil, err
+	}
+	if l.deployments, deployments, err = add(&appsv1.Deployment{}, deploymentIndexers()); err != nil {
+		return nil, err
+	}
+	if l.ingresses, _, err = add(&networkingv1.Ingress{}, ingressIndexers()); err != nil {
+		return nil, err
+	}
+	if l.classes, _, err = add(&networkingv1.IngressClass{}, nil); err != nil {
+		return nil, err
+	}
+	if _, _, err = add(&corev1.Namespace{}, nil); err != nil { // read by CacheModes
+		return nil, err
+	}
+	reg, err := deployments.AddEventHandler(l.counts.handler())
+	if err != nil {
+		return nil, fmt.Errorf("counting Deployment labels: %w", err)
+	}
+	l.informers = append(l.informers, reg)
 	return l, nil
 }
 
@@ -158,10 +119,7 @@ func (l *CacheLookup) Synced() bool {
 
 // ReadyCheck is a readiness check: ready once the cache has synced.
 func (l *CacheLookup) ReadyCheck(_ *http.Request) error {
-	if !l.Synced() {
-		return ErrCacheNotSynced
-	}
-	return nil
+	return l.check()
 }
 
 func (l *CacheLookup) check() error {
@@ -171,27 +129,43 @@ func (l *CacheLookup) check() error {
 	return nil
 }
 
-// get reads one object; a missing object is (false, nil).
-func (l *CacheLookup) get(key client.ObjectKey, obj client.Object) (bool, error) {
+// get reads one object by its store key; a missing object is (nil, nil).
+func get[T any](l *CacheLookup, store toolscache.Indexer, key string) (T, error) {
+	var zero T
 	if err := l.check(); err != nil {
-		return false, err
+		return zero, err
 	}
-	if err := l.reader.Get(context.Background(), key, obj, client.UnsafeDisableDeepCopy); err != nil {
-		if apierrors.IsNotFound(err) {
-			return false, nil
+	item, ok, err := store.GetByKey(key)
+	if err != nil || !ok {
+		return zero, err
+	}
+	o, ok := item.(T)
+	if !ok {
+		return zero, fmt.Errorf("the cache holds a %T under %s", item, key)
+	}
+	return o, nil
+}
+
+// byIndex returns the objects of one index bucket.
+func byIndex[T any](store toolscache.Indexer, index, value string) ([]T, error) {
+	items, err := store.ByIndex(index, value)
+	if err != nil {
+		return nil, fmt.Errorf("reading the cache index %s: %w", index, err)
+	}
+	out := make([]T, 0, len(items))
+	for _, item := range items {
+		o, ok := item.(T)
+		if !ok {
+			return nil, fmt.Errorf("the cache index %s holds a %T", index, item)
 		}
-		return false, err
+		out = append(out, o)
 	}
-	return true, nil
+	return out, nil
 }
 
 // IngressClass implements engine.Lookup.
 func (l *CacheLookup) IngressClass(name string) (*networkingv1.IngressClass, error) {
-	ic := &networkingv1.IngressClass{}
-	if ok, err := l.get(client.ObjectKey{Name: name}, ic); !ok {
-		return nil, err
-	}
-	return ic, nil
+	return get[*networkingv1.IngressClass](l, l.classes, name)
 }
 
 // DefaultIngressClass implements engine.Lookup: the first IngressClass by
@@ -200,14 +174,10 @@ func (l *CacheLookup) DefaultIngressClass() (*networkingv1.IngressClass, error) 
 	if err := l.check(); err != nil {
 		return nil, err
 	}
-	var list networkingv1.IngressClassList
-	if err := l.reader.List(context.Background(), &list, client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("listing IngressClasses from the cache: %w", err)
-	}
 	var best *networkingv1.IngressClass
-	for i := range list.Items {
-		ic := &list.Items[i]
-		if ic.Annotations[networkingv1.AnnotationIsDefaultIngressClass] == "true" && (best == nil || ic.Name < best.Name) {
+	for _, item := range l.classes.List() {
+		ic, ok := item.(*networkingv1.IngressClass)
+		if ok && ic.Annotations[networkingv1.AnnotationIsDefaultIngressClass] == "true" && (best == nil || ic.Name < best.Name) {
 			best = ic
 		}
 	}
@@ -216,33 +186,48 @@ func (l *CacheLookup) DefaultIngressClass() (*networkingv1.IngressClass, error) 
 
 // Service implements engine.Lookup.
 func (l *CacheLookup) Service(namespace, name string) (*corev1.Service, error) {
-	svc := &corev1.Service{}
-	if ok, err := l.get(client.ObjectKey{Namespace: namespace, Name: name}, svc); !ok {
-		return nil, err
-	}
-	return svc, nil
+	return get[*corev1.Service](l, l.services, nsKey(namespace, name))
 }
 
 // ServicesSelecting implements engine.Lookup. A Service selects the pods
-// only if every pair of its selector is among the pod labels, so it is
-// indexed under each of its pairs: one index hit per pod label finds every
-// candidate. A candidate is taken only at the hit for its smallest selector
-// key (so it is seen once without a set) and only if its whole selector
-// matches.
+// exactly when its selector equals the pod labels restricted to the
+// selector's keys. So for each selector shape (key set) in the namespace
+// that the pod labels have, one exact-selector hit returns exactly the
+// Services selecting them: the cost depends on the number of shapes (one
+// or two in practice), not on the number of Services.
 func (l *CacheLookup) ServicesSelecting(namespace string, podLabels map[string]string) ([]*corev1.Service, error) {
 	if err := l.check(); err != nil {
 		return nil, err
 	}
+	if len(podLabels) == 0 {
+		return nil, nil
+	}
+	prefix := namespace + "/"
 	var out []*corev1.Service
-	for k, v := range podLabels {
-		var list corev1.ServiceList
-		if err := l.reader.List(context.Background(), &list, client.InNamespace(namespace),
-			client.MatchingFields{indexServiceSelector: pair(k, v)}, client.UnsafeDisableDeepCopy); err != nil {
-			return nil, fmt.Errorf("listing Services from the cache: %w", err)
+	for _, v := range l.services.ListIndexFuncValues(indexServiceSelectorKeys) {
+		keys, ok := strings.CutPrefix(v, prefix)
+		if !ok {
+			continue
 		}
-		for i := range list.Items {
-			s := &list.Items[i]
-			if minKey(s.Spec.Selector) == k && validators.SelectorMatches(s.Spec.Selector, podLabels) {
+		sel := make(map[string]string, strings.Count(keys, ",")+1)
+		for _, k := range strings.Split(keys, ",") {
+			val, has := podLabels[k]
+			if !has {
+				sel = nil
+				break
+			}
+			sel[k] = val
+		}
+		if sel == nil {
+			continue
+		}
+		full, _ := canonicalSelector(sel)
+		svcs, err := byIndex[*corev1.Service](l.services, indexServiceSelector, prefix+full)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range svcs {
+			if validators.SelectorMatches(s.Spec.Selector, podLabels) {
 				out = append(out, s)
 			}
 		}
@@ -251,9 +236,10 @@ func (l *CacheLookup) ServicesSelecting(namespace string, podLabels map[string]s
 	return out, nil
 }
 
-// DeploymentsSelectedBy implements engine.Lookup: one index hit on one pair
-// of the selector (every selected Deployment has it), then the whole
-// selector is checked.
+// DeploymentsSelectedBy implements engine.Lookup: every selected Deployment
+// carries every pair of the selector, so one index hit on the selector's
+// rarest pair (by the live counts) finds them all; the whole selector is
+// then checked.
 func (l *CacheLookup) DeploymentsSelectedBy(namespace string, selector map[string]string) ([]*appsv1.Deployment, error) {
 	if err := l.check(); err != nil {
 		return nil, err
@@ -261,15 +247,21 @@ func (l *CacheLookup) DeploymentsSelectedBy(namespace string, selector map[strin
 	if len(selector) == 0 {
 		return nil, nil
 	}
-	k := minKey(selector)
-	var list appsv1.DeploymentList
-	if err := l.reader.List(context.Background(), &list, client.InNamespace(namespace),
-		client.MatchingFields{indexDeploymentLabels: pair(k, selector[k])}, client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("listing Deployments from the cache: %w", err)
+	best, bestN := "", -1
+	for k, v := range selector {
+		p := pair(k, v)
+		n := l.counts.get(namespace, p)
+		if bestN < 0 || n < bestN || (n == bestN && p < best) {
+			best, bestN = p, n
+		}
 	}
-	var out []*appsv1.Deployment
-	for i := range list.Items {
-		d := &list.Items[i]
+	// A count of 0 may lag the store by a moment: read the bucket anyway.
+	deps, err := byIndex[*appsv1.Deployment](l.deployments, indexDeploymentLabels, nsKey(namespace, best))
+	if err != nil {
+		return nil, err
+	}
+	out := deps[:0]
+	for _, d := range deps {
 		if validators.SelectorMatches(selector, d.Spec.Template.Labels) {
 			out = append(out, d)
 		}
@@ -283,17 +275,9 @@ func (l *CacheLookup) IngressesForService(namespace, service string) ([]*network
 	if err := l.check(); err != nil {
 		return nil, err
 	}
-	var list networkingv1.IngressList
-	if err := l.reader.List(context.Background(), &list, client.InNamespace(namespace),
-		client.MatchingFields{indexIngressBackendSvc: service}, client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("listing Ingresses from the cache: %w", err)
-	}
-	if len(list.Items) == 0 {
-		return nil, nil
-	}
-	out := make([]*networkingv1.Ingress, len(list.Items))
-	for i := range list.Items {
-		out[i] = &list.Items[i]
+	out, err := byIndex[*networkingv1.Ingress](l.ingresses, indexIngressBackendSvc, nsKey(namespace, service))
+	if err != nil || len(out) == 0 {
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b *networkingv1.Ingress) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
@@ -304,16 +288,4 @@ func (l *CacheLookup) IngressesForService(namespace, service string) ([]*network
 // reference is reported missing.
 func (l *CacheLookup) BackendConfigs(string) (map[string]*validators.BackendConfig, error) {
 	return nil, nil
-}
-
-// minKey is the smallest key of a map ("" for an empty map).
-func minKey(m map[string]string) string {
-	first := true
-	var min string
-	for k := range m {
-		if first || k < min {
-			min, first = k, false
-		}
-	}
-	return min
 }

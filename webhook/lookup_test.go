@@ -11,8 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/stickyguard/stickyguard/webhook/engine"
 )
@@ -63,11 +63,7 @@ func TestCacheLookupMatchesIndex(t *testing.T) {
 		add(ic)
 	}
 
-	b := fake.NewClientBuilder().WithScheme(NewScheme()).WithObjects(objs...)
-	for _, fi := range fieldIndexes() {
-		b = b.WithIndex(fi.obj, fi.name, fi.fn)
-	}
-	live := &CacheLookup{reader: b.Build()}
+	live := storeLookup(t, objs...)
 	require.True(t, live.Synced())
 
 	names := func(list any) []string {
@@ -136,6 +132,70 @@ func TestCacheLookupMatchesIndex(t *testing.T) {
 	assert.Nil(t, bc, "BackendConfigs are not tracked live")
 }
 
+// storeLookup is a CacheLookup over plain stores holding objs, stripped
+// and indexed the way the informers store them.
+func storeLookup(t *testing.T, objs ...client.Object) *CacheLookup {
+	t.Helper()
+	l := &CacheLookup{
+		services:    toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, serviceIndexers()),
+		deployments: toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, deploymentIndexers()),
+		ingresses:   toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, ingressIndexers()),
+		classes:     toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, toolscache.Indexers{}),
+		counts:      newPairCounts(),
+	}
+	h := l.counts.handler()
+	for _, o := range objs {
+		o = o.DeepCopyObject().(client.Object)
+		_, err := StripForCache(o)
+		require.NoError(t, err)
+		switch o.(type) {
+		case *corev1.Service:
+			require.NoError(t, l.services.Add(o))
+		case *appsv1.Deployment:
+			require.NoError(t, l.deployments.Add(o))
+			h.OnAdd(o, true)
+		case *networkingv1.Ingress:
+			require.NoError(t, l.ingresses.Add(o))
+		case *networkingv1.IngressClass:
+			require.NoError(t, l.classes.Add(o))
+		default:
+			t.Fatalf("no store for %T", o)
+		}
+	}
+	return l
+}
+
+// TestDeploymentsSelectedByStartsFromTheRarestPair: with every Deployment
+// sharing one pair, the lookup reads only the bucket of the rare pair (the
+// counts follow updates and deletes).
+func TestDeploymentsSelectedByStartsFromTheRarestPair(t *testing.T) {
+	var objs []client.Object
+	for i := 0; i < 50; i++ {
+		d := deployment("a", fmt.Sprintf("dep-%02d", i))
+		d.Spec.Template.Labels = map[string]string{"app.kubernetes.io/instance": "shop", "app.kubernetes.io/name": fmt.Sprintf("app-%02d", i)}
+		objs = append(objs, d)
+	}
+	l := storeLookup(t, objs...)
+	assert.Equal(t, 50, l.counts.get("a", "app.kubernetes.io/instance=shop"))
+	assert.Equal(t, 1, l.counts.get("a", "app.kubernetes.io/name=app-07"))
+	got, err := l.DeploymentsSelectedBy("a", map[string]string{"app.kubernetes.io/instance": "shop", "app.kubernetes.io/name": "app-07"})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, "dep-07", got[0].Name)
+
+	h := l.counts.handler()
+	old := objs[7].(*appsv1.Deployment)
+	moved := old.DeepCopy()
+	moved.Spec.Template.Labels["app.kubernetes.io/name"] = "renamed"
+	h.OnUpdate(old, moved)
+	assert.Zero(t, l.counts.get("a", "app.kubernetes.io/name=app-07"))
+	assert.Equal(t, 1, l.counts.get("a", "app.kubernetes.io/name=renamed"))
+	assert.Equal(t, 50, l.counts.get("a", "app.kubernetes.io/instance=shop"))
+	h.OnDelete(toolscache.DeletedFinalStateUnknown{Key: "a/dep-07", Obj: moved})
+	assert.Zero(t, l.counts.get("a", "app.kubernetes.io/name=renamed"))
+	assert.Equal(t, 49, l.counts.get("a", "app.kubernetes.io/instance=shop"))
+}
+
 func TestCacheLookupNotSynced(t *testing.T) {
 	l := &CacheLookup{informers: []cacheInformer{notSynced{}}}
 	_, err := l.Service("a", "b")
@@ -151,13 +211,48 @@ func TestStripForCache(t *testing.T) {
 	s := service("a", "b")
 	s.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
 	s.Annotations = map[string]string{lastApplied: "{...}", "keep": "me"}
+	s.Labels = map[string]string{"app": "b"}
+	s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.1"}}
 	out, err := StripForCache(s)
 	require.NoError(t, err)
 	assert.Nil(t, out.(*corev1.Service).ManagedFields)
-	assert.Equal(t, map[string]string{"keep": "me"}, out.(*corev1.Service).Annotations)
+	assert.Equal(t, map[string]string{"keep": "me"}, out.(*corev1.Service).Annotations, "rules read a neighbour's annotations")
+	assert.Nil(t, out.(*corev1.Service).Labels)
+	assert.Empty(t, out.(*corev1.Service).Status.LoadBalancer.Ingress)
+	assert.NotEmpty(t, out.(*corev1.Service).Spec.Selector)
+
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop", Labels: map[string]string{LabelMode: "enforce"}}}
+	out, err = StripForCache(ns)
+	require.NoError(t, err)
+	assert.Equal(t, "enforce", out.(*corev1.Namespace).Labels[LabelMode], "the mode label is read from the cache")
 	out, err = StripForCache("not an object")
 	assert.NoError(t, err)
 	assert.Equal(t, "not an object", out)
+
+	// A Deployment keeps what the rules read from a cached backend.
+	d := deployment("a", "web")
+	d.Spec.Replicas = ptr(int32(4))
+	pod := &d.Spec.Template.Spec
+	pod.NodeName = "node-1"
+	pod.NodeSelector = map[string]string{"kubernetes.io/os": "windows"}
+	pod.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{}}
+	pod.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{{TopologyKey: "kubernetes.io/hostname"}}
+	pod.Containers = []corev1.Container{{Name: "app", Image: "nginx", Env: []corev1.EnvVar{{Name: "A", Value: "b"}}}}
+	d.Status.Replicas = 4
+	want := d.DeepCopy()
+	out, err = StripForCache(d)
+	require.NoError(t, err)
+	got := out.(*appsv1.Deployment)
+	assert.Nil(t, got.Spec.Template.Spec.Containers)
+	assert.Zero(t, got.Status.Replicas)
+	assert.Equal(t, want.Name, got.Name)
+	assert.Equal(t, want.Spec.Replicas, got.Spec.Replicas)
+	assert.Equal(t, want.Spec.Selector, got.Spec.Selector)
+	assert.Equal(t, want.Spec.Template.Labels, got.Spec.Template.Labels)
+	assert.Equal(t, want.Spec.Template.Spec.NodeName, got.Spec.Template.Spec.NodeName)
+	assert.Equal(t, want.Spec.Template.Spec.NodeSelector, got.Spec.Template.Spec.NodeSelector)
+	assert.Equal(t, want.Spec.Template.Spec.Affinity, got.Spec.Template.Spec.Affinity)
+	assert.Equal(t, want.Spec.Template.Spec.TopologySpreadConstraints, got.Spec.Template.Spec.TopologySpreadConstraints)
 }
 
 type notSynced struct{}

@@ -66,9 +66,15 @@ func TestManifestPathsMatchRoutes(t *testing.T) {
 	mutating, validating, kinds := readManifest(t)
 	assert.Equal(t, map[string]int{"MutatingWebhookConfiguration": 1, "ValidatingWebhookConfiguration": 1}, kinds)
 
+	// Every registered path is served, and nothing else: the set of paths in
+	// the manifest equals the route table.
+	seen := map[string]bool{}
 	var manifest, registered []string
 	for _, h := range append(append([]hookEntry{}, mutating...), validating...) {
-		manifest = append(manifest, h.path)
+		if !seen[h.path] {
+			seen[h.path] = true
+			manifest = append(manifest, h.path)
+		}
 	}
 	registered = Paths()
 	sort.Strings(manifest)
@@ -81,7 +87,8 @@ func TestManifestPathsMatchRoutes(t *testing.T) {
 	for _, r := range Routes() {
 		byPath[r.Path] = r
 	}
-	check := func(entries []hookEntry, half Half) {
+	check := func(entries []hookEntry, half Half, names func(resource string) []string) {
+		perPath := map[string][]string{}
 		for _, h := range entries {
 			r, ok := byPath[h.path]
 			if !assert.True(t, ok, h.path) {
@@ -91,14 +98,30 @@ func TestManifestPathsMatchRoutes(t *testing.T) {
 			require.Len(t, h.rules, 1, h.name)
 			rule := h.rules[0]
 			gvk := r.Kind()
+			resource := strings.ToLower(gvk.Kind) + pluralSuffix(gvk.Kind)
 			assert.Equal(t, []string{gvk.Group}, rule.APIGroups, h.name)
 			assert.Equal(t, []string{gvk.Version}, rule.APIVersions, h.name)
-			assert.Equal(t, []string{strings.ToLower(gvk.Kind) + pluralSuffix(gvk.Kind)}, rule.Resources, h.name)
-			assert.Equal(t, strings.ToLower(gvk.Kind)+pluralSuffix(gvk.Kind)+".stickyguard.io", h.name)
+			assert.Equal(t, []string{resource}, rule.Resources, h.name)
+			assert.Contains(t, names(resource), h.name)
+			perPath[h.path] = append(perPath[h.path], h.name)
+		}
+		// Every path of this half has exactly its entries.
+		for _, r := range Routes() {
+			if r.Half != half {
+				continue
+			}
+			gvk := r.Kind()
+			want := names(strings.ToLower(gvk.Kind) + pluralSuffix(gvk.Kind))
+			assert.ElementsMatch(t, want, perPath[r.Path], "entries serving %s", r.Path)
 		}
 	}
-	check(mutating, Mutating)
-	check(validating, Validating)
+	// One mutating entry per kind (enforce and audit: audit withholds the
+	// patch itself); one validating entry per kind and mode, so each mode
+	// has its own failure policy.
+	check(mutating, Mutating, func(resource string) []string { return []string{resource + ".stickyguard.io"} })
+	check(validating, Validating, func(resource string) []string {
+		return []string{resource + ".enforce.stickyguard.io", resource + ".audit.stickyguard.io"}
+	})
 }
 
 func pluralSuffix(kind string) string {

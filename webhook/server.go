@@ -261,15 +261,16 @@ func (s *Server) Start(ctx context.Context) error {
 }
 
 // HTTPHandlers returns the HTTP handler of every route, keyed by path: the
-// admission webhook behind the request-body bound. The server registers
-// them on controller-runtime's webhook server (which adds its metrics).
+// admission webhook, read and answered by reviewServer, behind the
+// request-body bound. The server registers them on controller-runtime's
+// webhook server (which adds its metrics).
 func HTTPHandlers(d Deps, maxRequestBytes int64) map[string]http.Handler {
 	if maxRequestBytes <= 0 {
 		maxRequestBytes = DefaultMaxRequestBytes
 	}
 	out := map[string]http.Handler{}
 	for path, wh := range NewWebhooks(d) {
-		out[path] = limitBody(maxRequestBytes, wh)
+		out[path] = limitBody(maxRequestBytes, newReviewServer(wh))
 	}
 	return out
 }

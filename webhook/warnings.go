@@ -25,7 +25,8 @@ const (
 )
 
 // Audit annotation keys. The API server prefixes each with the webhook name,
-// so the audit log shows e.g. "services.stickyguard.io/would-deny-1".
+// so the audit log shows e.g. "services.audit.stickyguard.io/would-deny-1"
+// (validating) and "services.stickyguard.io/would-set-1" (mutating).
 const (
 	auditKeyWouldDeny = "would-deny-"
 	auditKeyWouldSet  = "would-set-"

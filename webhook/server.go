@@ -46,6 +46,7 @@ type ServerOptions struct {
 
 	MetricsBindAddress     string // "0" disables
 	HealthProbeBindAddress string // "0" or "" disables
+	PprofBindAddress       string // net/http/pprof; "0" or "" disables (the default)
 
 	PolicyFile         string        // "" means the built-in default policy
 	PolicyPollInterval time.Duration // 0 means DefaultPolicyPollInterval
@@ -136,6 +137,7 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		},
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsBindAddress},
 		HealthProbeBindAddress:  opts.HealthProbeBindAddress,
+		PprofBindAddress:        opts.PprofBindAddress,
 		WebhookServer:           whServer,
 		GracefulShutdownTimeout: &gst,
 		// Leader election only guards the periodic audit; serving reviews

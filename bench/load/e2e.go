@@ -128,6 +128,11 @@ func runE2E(ctx context.Context, h *Harness) (*E2EReport, error) {
 				for _, c := range o.E2EConcurrency {
 					res := h.createLoad(ctx, class, Limits{Concurrency: c, Duration: per, MaxRequests: o.MaxRequests})
 					logf("e2e  round %d %-11s %-16s c=%-3d %s", round+1, name, class, c, res)
+					// Patched sticky objects come back with a warning saying
+					// what was set: none means the defaults were not applied.
+					if name == cfgStickyguard && class == "sticky" && res.Requests > res.Errors && res.Warnings == 0 {
+						return nil, fmt.Errorf("stickyguard set no default on %d sticky creates (no warnings came back)", res.Requests)
+					}
 					if merged[key(name, class, c)] == nil {
 						merged[key(name, class, c)] = &Result{}
 					}
@@ -226,9 +231,11 @@ func e2eErrors(merged map[string]*Result, c int) int {
 }
 
 // createLoad creates objects of a class with dryRun=All.
-func (h *Harness) createLoad(ctx context.Context, class string, l Limits) *Result {
+func (h *Harness) createLoad(ctx context.Context, class string, l Limits) (res *Result) {
 	mk := e2eClasses[class]
 	dry := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: "stickyguard-load"}
+	before := h.warnings.n.Load()
+	defer func() { res.Warnings = h.warnings.n.Load() - before }()
 	return run(ctx, l, func(ctx context.Context, w, i int) error {
 		var err error
 		switch obj := mk(w, i).(type) {

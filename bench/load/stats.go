@@ -19,6 +19,8 @@ type Result struct {
 	Latencies []time.Duration
 	// FirstErrors keeps a few error messages for the report.
 	FirstErrors []string
+	// Warnings is how many warnings the API server returned (end-to-end).
+	Warnings int64
 }
 
 // Throughput is requests per second over the run.
@@ -59,6 +61,7 @@ func (r *Result) finish() { slices.Sort(r.Latencies) }
 func (r *Result) merge(o *Result) {
 	r.Requests += o.Requests
 	r.Errors += o.Errors
+	r.Warnings += o.Warnings
 	r.Elapsed += o.Elapsed
 	r.Latencies = append(r.Latencies, o.Latencies...)
 	for _, e := range o.FirstErrors {

@@ -97,6 +97,8 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 		"directory with tls.crt and tls.key; both are reloaded when they change, without a restart")
 	fs.StringVar(&s.MetricsBindAddress, "metrics-bind-address", ":8080", `address of the Prometheus metrics endpoint ("0" disables it)`)
 	fs.StringVar(&s.HealthProbeBindAddress, "health-probe-bind-address", ":8081", `address of /healthz and /readyz ("0" disables them)`)
+	fs.StringVar(&s.PprofBindAddress, "pprof-bind-address", "0",
+		`address of the Go profiler (net/http/pprof) for diagnosing CPU and memory; keep it on localhost ("0" disables it)`)
 	fs.StringVar(&s.PolicyFile, "policy", "",
 		"policy file (YAML, kind Policy), reloaded when it changes; an invalid new version is logged and the old one kept (default: the built-in policy)")
 	fs.DurationVar(&s.AuditInterval, "audit-interval", 0,

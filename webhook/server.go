@@ -69,6 +69,10 @@ type ServerOptions struct {
 	// namespace (required when running outside a cluster with an interval).
 	LeaderElectionNamespace string
 
+	// GCHeadroom is the least the heap may grow between garbage
+	// collections (GCTuner); 0 leaves GOGC alone.
+	GCHeadroom uint64
+
 	// Registry receives stickyguard's metrics; nil means controller-runtime's
 	// metrics.Registry, which the metrics endpoint serves.
 	Registry prometheus.Registerer
@@ -166,6 +170,9 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		s.policy, policyReady = pf, pf.ReadyCheck
 	} else {
 		s.policy = StaticPolicy{policy.Default()}
+	}
+	if err := mgr.Add(&GCTuner{Headroom: opts.GCHeadroom, Log: opts.Log.WithName("gc")}); err != nil {
+		return nil, err
 	}
 	metrics, err := NewMetrics(opts.Registry)
 	if err != nil {

@@ -28,6 +28,22 @@ func TestServeFlagDefaults(t *testing.T) {
 	assert.EqualValues(t, webhook.DefaultMaxRequestBytes, s.MaxRequestBytes)
 	assert.Equal(t, 5*time.Second, s.ShutdownDelay)
 	assert.Equal(t, 15*time.Second, s.GracefulShutdownTimeout)
+	assert.EqualValues(t, 32<<20, s.GCHeadroom)
+	assert.Equal(t, "0", s.PprofBindAddress)
+}
+
+func TestServeGCHeadroomFlag(t *testing.T) {
+	for in, want := range map[string]uint64{"0": 0, "32Mi": 32 << 20, "100M": 100e6, "1048576": 1 << 20} {
+		o, err := parseServeFlags(nil, &bytes.Buffer{}, func(k string) string {
+			return map[string]string{"STICKYGUARD_GC_HEADROOM": in}[k]
+		})
+		require.NoError(t, err, in)
+		assert.Equal(t, want, o.server.GCHeadroom, in)
+	}
+	for _, bad := range []string{"-1Mi", "lots", "2Ti", "0.5"} {
+		_, err := parseServeFlags([]string{"--gc-headroom", bad}, &bytes.Buffer{}, noEnv)
+		assert.Error(t, err, bad)
+	}
 }
 
 func TestServeFlagsAndEnvironment(t *testing.T) {

@@ -64,7 +64,7 @@ bench: ## Go benchmarks (rule engine, handlers) with -benchmem into bench/out/go
 	@echo "compare two runs: benchstat bench/out/<old>.txt bench/out/$(BENCH_OUT).txt (BENCH_OUT=<name> to keep one)"
 
 .PHONY: bench-report
-bench-report: tools build ## Regenerate bench/RESULTS.md: Go benchmarks and the load tool's three modes (~8 min).
+bench-report: tools build ## Regenerate bench/RESULTS.md: Go benchmarks and the load tool's three modes (~11 min).
 	@hack/bench-report.sh
 
 .PHONY: lint

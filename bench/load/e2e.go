@@ -24,9 +24,13 @@ const (
 	cfgStickyguard = "stickyguard"
 	cfgVAP         = "vap"
 	cfgFloor       = "floor"
+	// cfgFloorPatch is the floor whose mutating half sets stickyguard's
+	// default on the sticky Services: what any mutating webhook costs the
+	// API server, for reading the stickyguard/floor ratio (no target).
+	cfgFloorPatch = "floor-patch"
 )
 
-var e2eConfigs = []string{cfgNone, cfgStickyguard, cfgVAP, cfgFloor}
+var e2eConfigs = []string{cfgNone, cfgStickyguard, cfgVAP, cfgFloor, cfgFloorPatch}
 
 // e2eClasses are the object classes: each returns the object worker w
 // creates for its i-th request.
@@ -107,6 +111,7 @@ func runE2E(ctx context.Context, h *Harness) (*E2EReport, error) {
 	}
 	configs[cfgVAP] = vapAdmission()
 	configs[cfgFloor] = floorAdmission(h.CA, floor.Addr)
+	configs[cfgFloorPatch] = floorPatchAdmission(h.CA, floor.Addr)
 
 	merged := map[string]*Result{}
 	rounds := map[string][]*Result{} // per round, for the ratio ranges
@@ -130,8 +135,8 @@ func runE2E(ctx context.Context, h *Harness) (*E2EReport, error) {
 					logf("e2e  round %d %-11s %-16s c=%-3d %s", round+1, name, class, c, res)
 					// Patched sticky objects come back with a warning saying
 					// what was set: none means the defaults were not applied.
-					if name == cfgStickyguard && class == "sticky" && res.Requests > res.Errors && res.Warnings == 0 {
-						return nil, fmt.Errorf("stickyguard set no default on %d sticky creates (no warnings came back)", res.Requests)
+					if (name == cfgStickyguard || name == cfgFloorPatch) && class == "sticky" && res.Requests > res.Errors && res.Warnings == 0 {
+						return nil, fmt.Errorf("%s set no default on %d sticky creates (no warnings came back)", name, res.Requests)
 					}
 					if merged[key(name, class, c)] == nil {
 						merged[key(name, class, c)] = &Result{}

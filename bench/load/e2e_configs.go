@@ -92,6 +92,16 @@ func reviewedRules() []admissionregistrationv1.RuleWithOperations {
 // webhook for the same kinds and namespaces as stickyguard, without
 // matchConditions: the cost of any webhook.
 func floorAdmission(ca []byte, addr string) *admission {
+	return floorWithMutatingPath(ca, addr, floorMutate)
+}
+
+// floorPatchAdmission is the floor whose mutating half sets the same
+// default stickyguard sets on the sticky Services (patchLikeStickyguard).
+func floorPatchAdmission(ca []byte, addr string) *admission {
+	return floorWithMutatingPath(ca, addr, floorMutatePatch)
+}
+
+func floorWithMutatingPath(ca []byte, addr, mutatePath string) *admission {
 	none := admissionregistrationv1.SideEffectClassNone
 	eq := admissionregistrationv1.Equivalent
 	ignore, fail := admissionregistrationv1.Ignore, admissionregistrationv1.Fail
@@ -104,7 +114,7 @@ func floorAdmission(ca []byte, addr string) *admission {
 		mutating: []*admissionregistrationv1.MutatingWebhookConfiguration{{
 			ObjectMeta: metav1.ObjectMeta{Name: "floor"},
 			Webhooks: []admissionregistrationv1.MutatingWebhook{{
-				Name: "mutate.floor.bench", ClientConfig: cc(floorMutate), Rules: reviewedRules(), NamespaceSelector: optInSelector(),
+				Name: "mutate.floor.bench", ClientConfig: cc(mutatePath), Rules: reviewedRules(), NamespaceSelector: optInSelector(),
 				FailurePolicy: &ignore, SideEffects: &none, MatchPolicy: &eq, TimeoutSeconds: ptr.To[int32](5),
 				AdmissionReviewVersions: []string{"v1"}, ReinvocationPolicy: &ifNeeded,
 			}},

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
+	"gomodules.xyz/jsonpatch/v2"
 	"net"
 	"net/http"
 	"os"
@@ -27,14 +29,49 @@ const (
 
 // Floor paths, one per half like stickyguard's.
 const (
-	floorMutate   = "/mutate"
-	floorValidate = "/validate"
+	floorMutate      = "/mutate"
+	floorMutatePatch = "/mutate-patch"
+	floorValidate    = "/validate"
 )
 
 // probeDenyPrefix: the floor denies objects with this name prefix, so the
 // end-to-end mode can tell when the API server calls it. It is one string
 // comparison; everything else is allowed.
 const probeDenyPrefix = "probe-deny-"
+
+// patchLikeStickyguard is the floor's mutating path of the floor-patch
+// configuration: it sets the one default stickyguard sets on the load's
+// sticky Services (externalTrafficPolicy Local on a LoadBalancer or
+// NodePort Service with ClientIP affinity or an ACK persistence timeout),
+// with a one-line warning, and nothing else. It reads only those fields.
+// Measured next to the floor it is the API server's own price of any
+// webhook patch (re-encode, JSON patch, decode, compare, managed fields, a
+// second mutating pass), which the plain floor never pays.
+func patchLikeStickyguard(_ context.Context, req crwadmission.Request) crwadmission.Response {
+	if strings.HasPrefix(req.Name, probeDenyPrefix) {
+		return crwadmission.Denied("floor: probe denied")
+	}
+	var svc struct {
+		Metadata struct {
+			Annotations map[string]string `json:"annotations"`
+		} `json:"metadata"`
+		Spec struct {
+			Type                  string `json:"type"`
+			SessionAffinity       string `json:"sessionAffinity"`
+			ExternalTrafficPolicy string `json:"externalTrafficPolicy"`
+		} `json:"spec"`
+	}
+	if req.Kind.Kind != "Service" || json.Unmarshal(req.Object.Raw, &svc) != nil {
+		return crwadmission.Allowed("")
+	}
+	_, ack := svc.Metadata.Annotations[annACK]
+	if (svc.Spec.Type == "LoadBalancer" || svc.Spec.Type == "NodePort") && svc.Spec.ExternalTrafficPolicy != "Local" &&
+		(svc.Spec.SessionAffinity == "ClientIP" || ack) {
+		return crwadmission.Patched("", jsonpatch.NewOperation("replace", "/spec/externalTrafficPolicy", "Local")).
+			WithWarnings("floor-patch: set spec.externalTrafficPolicy=Local")
+	}
+	return crwadmission.Allowed("")
+}
 
 // floorExecutable is the program to run as the floor: this binary (the
 // load tool, or the test binary, whose TestMain dispatches the same way).
@@ -70,6 +107,7 @@ func runFloor() int {
 		return crwadmission.Allowed("")
 	})
 	srv.Register(floorMutate, &crwadmission.Webhook{Handler: allow})
+	srv.Register(floorMutatePatch, &crwadmission.Webhook{Handler: crwadmission.HandlerFunc(patchLikeStickyguard)})
 	srv.Register(floorValidate, &crwadmission.Webhook{Handler: allow})
 	srv.Register("/healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

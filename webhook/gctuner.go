@@ -51,12 +51,28 @@ func baseGCPercent() (int, bool) {
 	if v == "off" {
 		return 0, false
 	}
-	old := debug.SetGCPercent(100)
-	debug.SetGCPercent(old)
+	old := gcPercent()
 	if old < 0 {
 		return 0, false
 	}
 	return old, true
+}
+
+// gcPercent reads the current GOGC without changing it (-1 when off).
+// Reading through runtime/metrics matters: the old idiom of setting a value
+// and putting the previous one back leaves a window in which another reader
+// sees the temporary value.
+func gcPercent() int {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 100
+	}
+	v := s[0].Value.Uint64()
+	if v > math.MaxInt32 {
+		return -1
+	}
+	return int(v)
 }
 
 // liveHeap is the heap marked live by the last collection.

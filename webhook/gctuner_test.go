@@ -41,9 +41,7 @@ func TestGCTunerRaisesAndRestoresGOGC(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- (&GCTuner{Headroom: 256 << 20, Every: 10 * time.Millisecond}).Start(ctx) }()
 	require.Eventually(t, func() bool {
-		p := debug.SetGCPercent(-1)
-		debug.SetGCPercent(p)
-		return p > 100
+		return gcPercent() > 100
 	}, 5*time.Second, 5*time.Millisecond, "GOGC raised for a small live heap")
 	cancel()
 	require.NoError(t, <-done)
@@ -52,6 +50,16 @@ func TestGCTunerRaisesAndRestoresGOGC(t *testing.T) {
 }
 
 // With GOGC=off or no headroom the tuner leaves the collector alone.
+func TestGCPercentReadsWithoutChanging(t *testing.T) {
+	base := debug.SetGCPercent(250)
+	t.Cleanup(func() { debug.SetGCPercent(base) })
+	assert.Equal(t, 250, gcPercent())
+	debug.SetGCPercent(-1)
+	assert.Equal(t, -1, gcPercent())
+	debug.SetGCPercent(100)
+	assert.Equal(t, 100, gcPercent())
+}
+
 func TestGCTunerOff(t *testing.T) {
 	base := debug.SetGCPercent(100)
 	t.Cleanup(func() { debug.SetGCPercent(base) })

@@ -6,8 +6,10 @@
 //     with a minimal allow-all controller-runtime webhook (the floor).
 //   - e2e: creates with dryRun=All through a local kube-apiserver, with no
 //     webhook, with stickyguard's shipped configurations, with an equivalent
-//     ValidatingAdmissionPolicy, and with the floor webhook, interleaved in
-//     rounds, as absolute numbers and ratios to the baseline and the floor.
+//     ValidatingAdmissionPolicy, and with the floor webhook (also filling
+//     stickyguard's default, and behind a trivial matchCondition), interleaved
+//     in rounds, as absolute numbers and ratios to the baseline and the floor.
+//     -e2e-configs picks a subset.
 //   - scale: serve's resident memory and Deployment review latency with
 //     10,000 Services, 5,000 Deployments and 2,000 Ingresses in its cache,
 //     against an empty cluster.

@@ -28,9 +28,13 @@ const (
 	// default on the sticky Services: what any mutating webhook costs the
 	// API server, for reading the stickyguard/floor ratio (no target).
 	cfgFloorPatch = "floor-patch"
+	// cfgFloorFiltered is the floor behind a matchCondition only the probe
+	// passes: the fixed price of filtering in the API server, for reading
+	// the plain-object ratio (no target).
+	cfgFloorFiltered = "floor-filtered"
 )
 
-var e2eConfigs = []string{cfgNone, cfgStickyguard, cfgVAP, cfgFloor, cfgFloorPatch}
+var e2eConfigs = []string{cfgNone, cfgStickyguard, cfgVAP, cfgFloor, cfgFloorPatch, cfgFloorFiltered}
 
 // e2eClasses are the object classes: each returns the object worker w
 // creates for its i-th request.
@@ -112,14 +116,15 @@ func runE2E(ctx context.Context, h *Harness) (*E2EReport, error) {
 	configs[cfgVAP] = vapAdmission()
 	configs[cfgFloor] = floorAdmission(h.CA, floor.Addr)
 	configs[cfgFloorPatch] = floorPatchAdmission(h.CA, floor.Addr)
+	configs[cfgFloorFiltered] = floorFilteredAdmission(h.CA, floor.Addr)
 
 	merged := map[string]*Result{}
 	rounds := map[string][]*Result{} // per round, for the ratio ranges
 	key := func(cfg, class string, c int) string { return fmt.Sprintf("%s/%s/%d", cfg, class, c) }
 	per := o.Duration / time.Duration(o.Rounds)
 	for round := 0; round < o.Rounds; round++ {
-		for k := range e2eConfigs {
-			name := e2eConfigs[(k+round)%len(e2eConfigs)] // rotate the order each round
+		for k := range o.E2EConfigs {
+			name := o.E2EConfigs[(k+round)%len(o.E2EConfigs)] // rotate the order each round
 			cfg := configs[name]
 			if err := h.apply(ctx, cfg); err != nil {
 				return nil, fmt.Errorf("applying %s: %w", name, err)
@@ -161,7 +166,7 @@ func runE2E(ctx context.Context, h *Harness) (*E2EReport, error) {
 	for _, class := range o.E2EClasses {
 		for _, c := range o.E2EConcurrency {
 			base, fl := merged[key(cfgNone, class, c)], merged[key(cfgFloor, class, c)]
-			for _, name := range e2eConfigs {
+			for _, name := range o.E2EConfigs {
 				r := merged[key(name, class, c)]
 				rep.Runs = append(rep.Runs, E2ERun{Config: name, Class: class, Concurrency: c, Summary: r.Summary(), result: r})
 				rep.Ratios = append(rep.Ratios, E2ERatio{Config: name, Class: class, Concurrency: c,

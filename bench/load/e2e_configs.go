@@ -101,6 +101,25 @@ func floorPatchAdmission(ca []byte, addr string) *admission {
 	return floorWithMutatingPath(ca, addr, floorMutatePatch)
 }
 
+// floorFilteredAdmission is the floor with a matchCondition on both halves
+// that only the probe object passes: on the load's objects the API server
+// evaluates one trivial CEL condition per webhook and calls nothing. It is
+// the fixed price of any webhook that filters with matchConditions (object
+// conversion, CEL activation, the dispatcher), for reading stickyguard's
+// plain-object results: the gap between the two is what stickyguard's own
+// conditions cost.
+func floorFilteredAdmission(ca []byte, addr string) *admission {
+	a := floorWithMutatingPath(ca, addr, floorMutate)
+	cond := []admissionregistrationv1.MatchCondition{{
+		Name:       "probe-only",
+		Expression: "object != null && has(object.metadata.name) && object.metadata.name.startsWith('" + probeDenyPrefix + "')",
+	}}
+	a.mutating[0].Name, a.validating[0].Name = "floor-filtered", "floor-filtered"
+	a.mutating[0].Webhooks[0].MatchConditions = cond
+	a.validating[0].Webhooks[0].MatchConditions = cond
+	return a
+}
+
 func floorWithMutatingPath(ca []byte, addr, mutatePath string) *admission {
 	none := admissionregistrationv1.SideEffectClassNone
 	eq := admissionregistrationv1.Equivalent

@@ -48,6 +48,7 @@ func smokeOptions(t *testing.T) *Options {
 		DirectConcurrency: []int{4},
 		E2EConcurrency:    []int{2},
 		E2EClasses:        []string{"sticky", "plain"},
+		E2EConfigs:        e2eConfigs,
 		ScaleServices:     60,
 		ScaleDeployments:  30,
 		ScaleIngresses:    12,
@@ -106,6 +107,10 @@ func TestFlags(t *testing.T) {
 	assert.Error(t, err)
 	_, err = parseFlags([]string{"-duration", "1h"}, new(nopWriter))
 	assert.Error(t, err)
+	_, err = parseFlags([]string{"-e2e-configs", "none,stickyguard,floor,kyverno"}, new(nopWriter))
+	assert.ErrorContains(t, err, `unknown e2e configuration "kyverno"`)
+	_, err = parseFlags([]string{"-e2e-configs", "none,stickyguard,vap"}, new(nopWriter))
+	assert.ErrorContains(t, err, "must include floor")
 }
 
 func TestCheckAnswer(t *testing.T) {

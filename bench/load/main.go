@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,6 +34,7 @@ type Options struct {
 	DirectConcurrency []int
 	E2EConcurrency    []int
 	E2EClasses        []string
+	E2EConfigs        []string
 	ScaleServices     int
 	ScaleDeployments  int
 	ScaleIngresses    int
@@ -55,7 +57,7 @@ const usage = `usage: load [flags]
 
 Measures stickyguard's admission cost on this machine (everything on 127.0.0.1):
   direct  AdmissionReview POSTs to stickyguard serve vs an allow-all floor webhook
-  e2e     dryRun=All creates through kube-apiserver: none, stickyguard, VAP, floor
+  e2e     dryRun=All creates through kube-apiserver: none, stickyguard, VAP, floor (+ floor-patch, floor-filtered)
   scale   serve RSS and Deployment review latency with 10k/5k/2k objects cached
 Needs kube-apiserver and etcd (-assets, default $KUBEBUILDER_ASSETS or bin/k8s)
 and bin/stickyguard (-stickyguard).
@@ -167,6 +169,7 @@ func parseFlags(args []string, stderr io.Writer) (*Options, error) {
 	direct := fs.String("concurrency", "1,32", "direct: concurrent connections (comma-separated)")
 	e2e := fs.String("e2e-concurrency", "1,8,32", "e2e: concurrent clients (comma-separated)")
 	classes := fs.String("e2e-classes", "sticky,plain", "e2e: object classes (sticky, plain, plain-deployment)")
+	configs := fs.String("e2e-configs", strings.Join(e2eConfigs, ","), "e2e: configurations (none, stickyguard and floor are needed for the ratios)")
 	fs.IntVar(&o.ScaleServices, "scale-services", 10000, "scale: Services in the namespace")
 	fs.IntVar(&o.ScaleDeployments, "scale-deployments", 5000, "scale: Deployments in the namespace")
 	fs.IntVar(&o.ScaleIngresses, "scale-ingresses", 2000, "scale: Ingresses in the namespace")
@@ -204,6 +207,17 @@ func parseFlags(args []string, stderr io.Writer) (*Options, error) {
 	for _, c := range o.E2EClasses {
 		if _, ok := e2eClasses[c]; !ok {
 			return nil, fmt.Errorf("unknown e2e class %q", c)
+		}
+	}
+	o.E2EConfigs = splitList(*configs)
+	for _, c := range o.E2EConfigs {
+		if !slices.Contains(e2eConfigs, c) {
+			return nil, fmt.Errorf("unknown e2e configuration %q (known: %s)", c, strings.Join(e2eConfigs, ", "))
+		}
+	}
+	for _, c := range []string{cfgNone, cfgStickyguard, cfgFloor} {
+		if !slices.Contains(o.E2EConfigs, c) {
+			return nil, fmt.Errorf("-e2e-configs must include %s (the ratios and targets are computed against it)", c)
 		}
 	}
 	switch {

@@ -28,7 +28,8 @@ type Related struct {
 	Class      string
 	// For an Ingress: the Services it routes to that exist.
 	BackendServices []*corev1.Service
-	// For an Ingress: other Ingresses routing to any of its backend Services.
+	// For an Ingress: the other Ingresses of its namespace routing to any of
+	// its backend Services or serving any of its hosts.
 	// For a Service: the Ingresses routing to it.
 	Ingresses []RelatedIngress
 	// For a Service: the Deployments whose pod template its selector selects.

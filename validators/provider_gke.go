@@ -69,6 +69,15 @@ type gkeBackendConfigs struct {
 	Ports   map[string]string `json:"ports,omitempty"`
 }
 
+// ReferencesBackendConfig reports whether a Service carries a GKE
+// backend-config annotation: only then do the rules read the BackendConfigs
+// of its namespace (Related.BackendConfigs).
+func ReferencesBackendConfig(svc *corev1.Service) bool {
+	_, ok := svc.Annotations[annGKEBackendConfig]
+	_, beta := svc.Annotations[annGKEBackendBeta]
+	return ok || beta
+}
+
 func validateServiceGKE(svc, _ *corev1.Service, ctx *Context) (field.ErrorList, Warnings) {
 	key := annGKEBackendConfig
 	raw, ok := svc.Annotations[key]

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	toolscache "k8s.io/client-go/tools/cache"
 )
 
@@ -23,6 +24,7 @@ const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 //     only as the neighbours of an object under review, and never read a
 //     neighbour's labels or status; those go. (Namespaces keep their
 //     labels: the mode label is read from them.)
+//   - GKE BackendConfigs: name, namespace and spec.sessionAffinity.
 //   - Deployments: a cached Deployment is read only as the backend of a
 //     Service under review (SVC-012, SVC-013): its name, replicas, selector,
 //     pod template labels, nodeName, nodeSelector, affinity and topology
@@ -58,6 +60,10 @@ func StripForCache(in any) (any, error) {
 		o.Labels = nil
 		o.Annotations = nil
 		slimDeployment(o)
+	case *unstructured.Unstructured:
+		if isBackendConfig(o) {
+			slimBackendConfig(o)
+		}
 	}
 	return in, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -54,6 +55,9 @@ func NewScheme() *runtime.Scheme {
 	utilruntime.Must(corev1.AddToScheme(s))
 	utilruntime.Must(appsv1.AddToScheme(s))
 	utilruntime.Must(networkingv1.AddToScheme(s))
+	// SelfSubjectAccessReviews: serve asks whether it may watch
+	// BackendConfigs before it does (WatchBackendConfigs).
+	utilruntime.Must(authorizationv1.AddToScheme(s))
 	return s
 }
 

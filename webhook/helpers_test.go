@@ -300,6 +300,9 @@ func (failingLookup) DeploymentsSelectedBy(string, map[string]string) ([]*appsv1
 func (failingLookup) IngressesForService(string, string) ([]*networkingv1.Ingress, error) {
 	return nil, ErrCacheNotSynced
 }
+func (failingLookup) IngressesForHost(string, string) ([]*networkingv1.Ingress, error) {
+	return nil, ErrCacheNotSynced
+}
 func (failingLookup) BackendConfigs(string) (map[string]*validators.BackendConfig, error) {
 	return nil, ErrCacheNotSynced
 }

@@ -38,6 +38,8 @@ func CachedObjects() []client.Object {
 // modified (the engine only reads them).
 type CacheLookup struct {
 	services, deployments, ingresses, classes toolscache.Indexer
+	// backendConfigs is nil when BackendConfigs are not watched.
+	backendConfigs toolscache.Indexer
 	// counts says how many Deployments carry each pod label pair, so a
 	// Service's lookup starts from its rarest selector pair.
 	counts    *pairCounts
@@ -58,8 +60,9 @@ type indexedInformer interface {
 
 // NewCacheLookup adds stickyguard's indexes and event handler to the
 // informers of CachedObjects on c (which must not be started yet) and
-// returns the Lookup reading their stores.
-func NewCacheLookup(ctx context.Context, c cache.Cache) (*CacheLookup, error) {
+// returns the Lookup reading their stores. With backendConfigs it also
+// watches GKE BackendConfigs (see WatchBackendConfigs).
+func NewCacheLookup(ctx context.Context, c cache.Cache, backendConfigs bool) (*CacheLookup, error) {
 	l := &CacheLookup{counts: newPairCounts()}
 	add := func(obj client.Object, indexers toolscache.Indexers) (toolscache.Indexer, cache.Informer, error) {
 		inf, err := c.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
@@ -94,6 +97,11 @@ func NewCacheLookup(ctx context.Context, c cache.Cache) (*CacheLookup, error) {
 	}
 	if _, _, err = add(&corev1.Namespace{}, nil); err != nil { // read by CacheModes
 		return nil, err
+	}
+	if backendConfigs {
+		if l.backendConfigs, _, err = add(newBackendConfig(), nil); err != nil {
+			return nil, err
+		}
 	}
 	reg, err := deployments.AddEventHandler(l.counts.handler())
 	if err != nil {
@@ -275,7 +283,20 @@ func (l *CacheLookup) IngressesForService(namespace, service string) ([]*network
 	if err := l.check(); err != nil {
 		return nil, err
 	}
-	out, err := byIndex[*networkingv1.Ingress](l.ingresses, indexIngressBackendSvc, nsKey(namespace, service))
+	return l.ingressesBy(indexIngressBackendSvc, nsKey(namespace, service))
+}
+
+// IngressesForHost implements engine.Lookup.
+func (l *CacheLookup) IngressesForHost(namespace, host string) ([]*networkingv1.Ingress, error) {
+	if err := l.check(); err != nil {
+		return nil, err
+	}
+	return l.ingressesBy(indexIngressHost, nsKey(namespace, host))
+}
+
+// ingressesBy reads one bucket of an Ingress index, sorted by name.
+func (l *CacheLookup) ingressesBy(index, key string) ([]*networkingv1.Ingress, error) {
+	out, err := byIndex[*networkingv1.Ingress](l.ingresses, index, key)
 	if err != nil || len(out) == 0 {
 		return nil, err
 	}
@@ -283,9 +304,15 @@ func (l *CacheLookup) IngressesForService(namespace, service string) ([]*network
 	return out, nil
 }
 
-// BackendConfigs implements engine.Lookup. GKE BackendConfigs are not
-// watched live (a CRD that may not exist): nil means "not tracked", so no
-// reference is reported missing.
-func (l *CacheLookup) BackendConfigs(string) (map[string]*validators.BackendConfig, error) {
-	return nil, nil
+// BackendConfigs implements engine.Lookup. When BackendConfigs are not
+// watched (the CRD is not served, or RBAC does not allow it) it returns nil:
+// "not tracked", so no reference is reported missing.
+func (l *CacheLookup) BackendConfigs(namespace string) (map[string]*validators.BackendConfig, error) {
+	if l.backendConfigs == nil {
+		return nil, nil
+	}
+	if err := l.check(); err != nil {
+		return nil, err
+	}
+	return backendConfigsIn(l.backendConfigs, namespace)
 }

@@ -25,6 +25,8 @@ const (
 	indexDeploymentLabels = "stickyguard.io/pod-template-label-pair"
 	// An Ingress under each Service name it routes to.
 	indexIngressBackendSvc = "stickyguard.io/ingress-backend-service"
+	// An Ingress under each host of its HTTP rules ("" for none).
+	indexIngressHost = "stickyguard.io/ingress-host"
 )
 
 func nsKey(ns, key string) string { return ns + "/" + key }
@@ -88,16 +90,22 @@ func deploymentIndexers() toolscache.Indexers {
 }
 
 func ingressIndexers() toolscache.Indexers {
-	return toolscache.Indexers{indexIngressBackendSvc: func(o any) ([]string, error) {
-		ing, ok := o.(*networkingv1.Ingress)
-		if !ok {
-			return nil, nil
+	by := func(keys func(*networkingv1.Ingress) []string) toolscache.IndexFunc {
+		return func(o any) ([]string, error) {
+			ing, ok := o.(*networkingv1.Ingress)
+			if !ok {
+				return nil, nil
+			}
+			names := keys(ing)
+			out := make([]string, len(names))
+			for i, n := range names {
+				out[i] = nsKey(ing.Namespace, n)
+			}
+			return out, nil
 		}
-		names := engine.BackendServiceNames(ing)
-		out := make([]string, len(names))
-		for i, n := range names {
-			out[i] = nsKey(ing.Namespace, n)
-		}
-		return out, nil
-	}}
+	}
+	return toolscache.Indexers{
+		indexIngressBackendSvc: by(engine.BackendServiceNames),
+		indexIngressHost:       by(engine.IngressHosts),
+	}
 }

@@ -34,6 +34,7 @@ func randomLabels(r *rand.Rand, max int) map[string]string {
 // reference semantics of engine.Index on random objects.
 func TestCacheLookupMatchesIndex(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
+	hosts := []string{"", "a.example.com", "b.example.com", "c.example.com"}
 	idx := engine.NewIndex()
 	var objs []client.Object
 	add := func(o client.Object) {
@@ -50,6 +51,17 @@ func TestCacheLookupMatchesIndex(t *testing.T) {
 			ing := ingress(ns, fmt.Sprintf("ing-%02d", i), fmt.Sprintf("svc-%02d", r.IntN(10)))
 			if i%3 == 0 {
 				ing.Spec.DefaultBackend = &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: fmt.Sprintf("svc-%02d", r.IntN(10))}}
+			}
+			// Random hosts, a rule without a host, and a rule without HTTP
+			// (which serves no host).
+			ing.Spec.Rules[0].Host = hosts[r.IntN(len(hosts))]
+			switch i % 4 {
+			case 1:
+				second := *ing.Spec.Rules[0].DeepCopy()
+				second.Host = hosts[r.IntN(len(hosts))]
+				ing.Spec.Rules = append(ing.Spec.Rules, second)
+			case 2:
+				ing.Spec.Rules = append(ing.Spec.Rules, networkingv1.IngressRule{Host: "no-http.example.com"})
 			}
 			add(ing)
 		}
@@ -109,6 +121,17 @@ func TestCacheLookupMatchesIndex(t *testing.T) {
 		gotI, err := live.IngressesForService(ns, svc)
 		require.NoError(t, err)
 		assert.Equal(t, names(wantI), names(gotI), "IngressesForService(%s, %s)", ns, svc)
+
+		host := append(hosts, "no-http.example.com")[r.IntN(len(hosts)+1)]
+		wantH, err := idx.IngressesForHost(ns, host)
+		require.NoError(t, err)
+		gotH, err := live.IngressesForHost(ns, host)
+		require.NoError(t, err)
+		assert.Equal(t, names(wantH), names(gotH), "IngressesForHost(%s, %q)", ns, host)
+		if host == "no-http.example.com" {
+			assert.Empty(t, gotH, "a rule without HTTP serves no host")
+		}
+		matches += len(wantH)
 
 		wantS, _ := idx.Service(ns, svc)
 		gotS, err := live.Service(ns, svc)

@@ -158,7 +158,9 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	// The manager runs the webhook server once it has been asked for it.
 	whServer = mgr.GetWebhookServer()
 
-	if s.lookup, err = NewCacheLookup(context.Background(), mgr.GetCache()); err != nil {
+	watchBC, why := WatchBackendConfigs(context.Background(), mgr.GetRESTMapper(), mgr.GetClient())
+	opts.Log.Info(why)
+	if s.lookup, err = NewCacheLookup(context.Background(), mgr.GetCache(), watchBC); err != nil {
 		return nil, err
 	}
 	policyReady := healthz.Ping

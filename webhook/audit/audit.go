@@ -56,7 +56,8 @@ type Options struct {
 }
 
 // NamespaceResult is the audit of one namespace: every Service, Ingress and
-// Deployment in it, in that order, each sorted by name.
+// Deployment in it, then its GKE BackendConfigs where that kind is served,
+// in that order, each sorted by name.
 type NamespaceResult struct {
 	Namespace string
 	Checked   []engine.Checked
@@ -89,7 +90,10 @@ func Run(ctx context.Context, reader client.Reader, opts Options, visit func(*Na
 		opts.PageSize = DefaultPageSize
 	}
 	l := &lister{reader: reader, pageSize: opts.PageSize}
-	defer func() { st.ListCalls = l.calls }()
+	defer func() {
+		st.ListCalls = l.calls
+		st.Warnings = append(st.Warnings, l.warnings...)
+	}()
 
 	names, err := l.namespaces(ctx, opts.Scope)
 	if err != nil {
@@ -138,12 +142,20 @@ func evaluate(docs []engine.Document, classes []*networkingv1.IngressClass, pol 
 		idx.Put(ic)
 	}
 	for i := range docs {
-		idx.Put(docs[i].Object)
+		if bc := docs[i].BackendConfig; bc != nil {
+			idx.Put(bc)
+		} else {
+			idx.Put(docs[i].Object)
+		}
 	}
 	opts := engine.Options{Policy: pol, Lookup: idx}
 	checked := make([]engine.Checked, 0, len(docs))
 	for i := range docs {
 		d := &docs[i]
+		if d.BackendConfig != nil {
+			checked = append(checked, engine.Checked{Doc: d, Result: engine.EvaluateBackendConfig(d.BackendConfig, opts)})
+			continue
+		}
 		res, err := engine.Evaluate(d.Object, d.Object, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", d.Source, err)

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -10,6 +11,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/selection"
@@ -54,11 +56,26 @@ var (
 	ingressClassesResource = schema.GroupResource{Group: "networking.k8s.io", Resource: "ingressclasses"}
 )
 
+// backendConfigKind is the GKE BackendConfig, listed where its CRD is
+// served so GKE-006 and GKE-008 can tell a missing BackendConfig.
+var backendConfigKind = auditedKind{
+	schema.GroupResource{Group: "cloud.google.com", Resource: "backendconfigs"}, "cloud.google.com/v1", validators.KindBackendConfig,
+	func() client.ObjectList {
+		l := &unstructured.UnstructuredList{}
+		l.SetGroupVersionKind(schema.GroupVersionKind{Group: "cloud.google.com", Version: "v1", Kind: "BackendConfigList"})
+		return l
+	},
+}
+
 // lister lists in pages of at most pageSize objects.
 type lister struct {
 	reader   client.Reader
 	pageSize int64
 	calls    int
+	// noBackendConfigs is set once BackendConfigs turned out not to be
+	// served or not to be readable; warnings says the latter.
+	noBackendConfigs bool
+	warnings         []string
 }
 
 // list returns every object of a kind in ns ("" for cluster-scoped kinds or
@@ -177,6 +194,59 @@ func (l *lister) documents(ctx context.Context, ns string) ([]engine.Document, e
 				Object:     o,
 			})
 		}
+	}
+	bcs, err := l.backendConfigs(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
+	return append(docs, bcs...), nil
+}
+
+// backendConfigs lists a namespace's GKE BackendConfigs as Documents. Where
+// the kind is not served, or the caller may not list it, there are none
+// (and GKE-006/GKE-008 cannot tell a missing one; the latter is a warning).
+func (l *lister) backendConfigs(ctx context.Context, ns string) ([]engine.Document, error) {
+	if l.noBackendConfigs {
+		return nil, nil
+	}
+	k := backendConfigKind
+	objs, err := l.list(ctx, k.resource, ns, nil, k.newList)
+	var pe *PermissionError
+	switch {
+	case meta.IsNoMatchError(err) || apierrors.IsNotFound(err):
+		l.noBackendConfigs = true
+		return nil, nil
+	case errors.As(err, &pe):
+		l.noBackendConfigs = true
+		l.warnings = append(l.warnings, err.Error()+"; GKE-006 and GKE-008 (BackendConfig references) are not checked")
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	docs := make([]engine.Document, 0, len(objs))
+	for _, o := range objs {
+		u, ok := o.(*unstructured.Unstructured)
+		if !ok {
+			continue
+		}
+		d := engine.Document{
+			Source:     fmt.Sprintf("cluster:%s/%s/%s", ns, k.kind, o.GetName()),
+			APIVersion: u.GetAPIVersion(),
+			Kind:       k.kind,
+			Namespace:  ns,
+			Name:       o.GetName(),
+			Object:     o,
+		}
+		js, err := json.Marshal(map[string]any{"spec": u.Object["spec"]})
+		if err == nil {
+			d.BackendConfig, err = engine.BackendConfigFromJSON(ns, o.GetName(), js)
+		}
+		if err != nil {
+			// Exists, but its affinity cannot be read (the CRD may not
+			// enforce its schema): the references to it still resolve.
+			d.BackendConfig = &validators.BackendConfig{Namespace: ns, Name: o.GetName()}
+		}
+		docs = append(docs, d)
 	}
 	return docs, nil
 }

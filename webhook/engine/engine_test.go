@@ -284,3 +284,81 @@ func FuzzReadDocuments(f *testing.F) {
 		NewReport(checked, nil)
 	})
 }
+
+// nginxIngress routes host/ to svc with the given annotations.
+func nginxIngress(ns, name, host, svc string, ann map[string]string) *networkingv1.Ingress {
+	pt := networkingv1.PathTypePrefix
+	return &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Annotations: ann},
+		Spec: networkingv1.IngressSpec{IngressClassName: ptr.To("nginx"), Rules: []networkingv1.IngressRule{{
+			Host: host,
+			IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{{
+				Path: "/", PathType: &pt,
+				Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: svc, Port: networkingv1.ServiceBackendPort{Number: 80}}},
+			}}}},
+		}}},
+	}
+}
+
+func warned(r *Result, rule string) bool {
+	for _, w := range r.Warnings {
+		if w.Rule == rule {
+			return true
+		}
+	}
+	return false
+}
+
+// A canary routes to its own Service; the engine finds its main Ingress by
+// host (in the same namespace), from either side.
+func TestCanaryFoundByHost(t *testing.T) {
+	canaryAnn := map[string]string{
+		"nginx.ingress.kubernetes.io/canary":        "true",
+		"nginx.ingress.kubernetes.io/canary-weight": "10",
+		"nginx.ingress.kubernetes.io/affinity":      "cookie",
+	}
+	main := nginxIngress("shop", "web", "shop.example.com", "web", nil)
+	canary := nginxIngress("shop", "web-canary", "shop.example.com", "web-canary", canaryAnn)
+
+	idx := NewIndex()
+	idx.Put(main)
+	r, err := Evaluate(canary, nil, Options{Lookup: idx})
+	require.NoError(t, err)
+	assert.True(t, warned(r, "NGX-024"), "canary under review, main found by host: %v", r.Warnings)
+
+	idx = NewIndex()
+	idx.Put(canary)
+	r, err = Evaluate(main, nil, Options{Lookup: idx})
+	require.NoError(t, err)
+	assert.True(t, warned(r, "NGX-024"), "main under review, canary found by host: %v", r.Warnings)
+
+	// Another host, or the same host in another namespace: not related.
+	for name, other := range map[string]*networkingv1.Ingress{
+		"other host":      nginxIngress("shop", "web", "www.example.com", "web", nil),
+		"other namespace": nginxIngress("blog", "web", "shop.example.com", "web", nil),
+	} {
+		idx = NewIndex()
+		idx.Put(other)
+		r, err = Evaluate(canary, nil, Options{Lookup: idx})
+		require.NoError(t, err)
+		assert.False(t, warned(r, "NGX-024"), "%s: %v", name, r.Warnings)
+	}
+
+	// Same host but no shared path: NGX-024 compares host and path.
+	other := nginxIngress("shop", "web", "shop.example.com", "web", nil)
+	other.Spec.Rules[0].HTTP.Paths[0].Path = "/api"
+	idx = NewIndex()
+	idx.Put(other)
+	r, err = Evaluate(canary, nil, Options{Lookup: idx})
+	require.NoError(t, err)
+	assert.False(t, warned(r, "NGX-024"), "different path: %v", r.Warnings)
+}
+
+func TestIngressHosts(t *testing.T) {
+	ing := nginxIngress("shop", "web", "a.example.com", "web", nil)
+	ing.Spec.Rules = append(ing.Spec.Rules, *ing.Spec.Rules[0].DeepCopy(), networkingv1.IngressRule{Host: "no-http.example.com"})
+	third := *ing.Spec.Rules[0].DeepCopy()
+	third.Host = ""
+	ing.Spec.Rules = append(ing.Spec.Rules, third)
+	assert.Equal(t, []string{"a.example.com", ""}, IngressHosts(ing))
+}

@@ -24,9 +24,10 @@ type Index struct {
 	// Per-namespace views built on first use and dropped when an object of
 	// that kind in that namespace is Put, so a batch of lookups between
 	// writes costs one sort, not one per lookup.
-	svcViews map[string][]*corev1.Service
-	depViews map[string][]*appsv1.Deployment
-	ingViews map[string]map[string][]*networkingv1.Ingress // namespace -> Service name -> Ingresses
+	svcViews  map[string][]*corev1.Service
+	depViews  map[string][]*appsv1.Deployment
+	ingViews  map[string]map[string][]*networkingv1.Ingress // namespace -> Service name -> Ingresses
+	hostViews map[string]map[string][]*networkingv1.Ingress // namespace -> host -> Ingresses
 }
 
 var _ Lookup = (*Index)(nil)
@@ -42,6 +43,7 @@ func NewIndex() *Index {
 		svcViews:    map[string][]*corev1.Service{},
 		depViews:    map[string][]*appsv1.Deployment{},
 		ingViews:    map[string]map[string][]*networkingv1.Ingress{},
+		hostViews:   map[string]map[string][]*networkingv1.Ingress{},
 	}
 }
 
@@ -81,6 +83,7 @@ func (x *Index) Put(obj any) bool {
 	case *networkingv1.Ingress:
 		put(x.ingresses, o.Namespace, o.Name, o)
 		delete(x.ingViews, o.Namespace)
+		delete(x.hostViews, o.Namespace)
 	case *validators.BackendConfig:
 		put(x.backends, o.Namespace, o.Name, o)
 	default:
@@ -154,6 +157,21 @@ func (x *Index) IngressesForService(ns, service string) ([]*networkingv1.Ingress
 		x.ingViews[ns] = bySvc
 	}
 	return bySvc[service], nil
+}
+
+// IngressesForHost implements Lookup.
+func (x *Index) IngressesForHost(ns, host string) ([]*networkingv1.Ingress, error) {
+	byHost, ok := x.hostViews[ns]
+	if !ok {
+		byHost = map[string][]*networkingv1.Ingress{}
+		for _, ing := range sorted(x.ingresses[ns]) {
+			for _, h := range IngressHosts(ing) {
+				byHost[h] = append(byHost[h], ing)
+			}
+		}
+		x.hostViews[ns] = byHost
+	}
+	return byHost[host], nil
 }
 
 // BackendConfigs implements Lookup. Offline, BackendConfigs are tracked only

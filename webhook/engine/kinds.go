@@ -72,9 +72,11 @@ func serviceRelated(svc *corev1.Service, o *Options) (validators.Related, error)
 		}
 		rel.Ingresses = append(rel.Ingresses, validators.RelatedIngress{Ingress: ing, Controller: ctrl})
 	}
-	rel.BackendConfigs, err = o.Lookup.BackendConfigs(ns)
-	if err != nil {
-		return rel, fmt.Errorf("looking up BackendConfigs in %s: %w", ns, err)
+	if validators.ReferencesBackendConfig(svc) {
+		rel.BackendConfigs, err = o.Lookup.BackendConfigs(ns)
+		if err != nil {
+			return rel, fmt.Errorf("looking up BackendConfigs in %s: %w", ns, err)
+		}
 	}
 	return rel, nil
 }
@@ -103,6 +105,20 @@ func ingressRelated(ing *networkingv1.Ingress, o *Options) (validators.Related, 
 		return rel, fmt.Errorf("resolving the class of Ingress %s/%s: %w", ns, ing.Name, err)
 	}
 	seen := map[string]bool{ing.Name: true}
+	addOthers := func(others []*networkingv1.Ingress) error {
+		for _, other := range others {
+			if seen[other.Name] {
+				continue
+			}
+			seen[other.Name] = true
+			ctrl, _, err := ResolveController(other, o.Lookup, o.Policy)
+			if err != nil {
+				return fmt.Errorf("resolving the class of Ingress %s/%s: %w", ns, other.Name, err)
+			}
+			rel.Ingresses = append(rel.Ingresses, validators.RelatedIngress{Ingress: other, Controller: ctrl})
+		}
+		return nil
+	}
 	for _, name := range BackendServiceNames(ing) {
 		svc, err := o.Lookup.Service(ns, name)
 		if err != nil {
@@ -115,16 +131,19 @@ func ingressRelated(ing *networkingv1.Ingress, o *Options) (validators.Related, 
 		if err != nil {
 			return rel, fmt.Errorf("looking up Ingresses of Service %s/%s: %w", ns, name, err)
 		}
-		for _, other := range others {
-			if seen[other.Name] {
-				continue
-			}
-			seen[other.Name] = true
-			ctrl, _, err := ResolveController(other, o.Lookup, o.Policy)
-			if err != nil {
-				return rel, fmt.Errorf("resolving the class of Ingress %s/%s: %w", ns, other.Name, err)
-			}
-			rel.Ingresses = append(rel.Ingresses, validators.RelatedIngress{Ingress: other, Controller: ctrl})
+		if err := addOthers(others); err != nil {
+			return rel, err
+		}
+	}
+	// A canary usually routes to its own Service: it meets its main
+	// Ingress on the host (NGX-024).
+	for _, host := range IngressHosts(ing) {
+		others, err := o.Lookup.IngressesForHost(ns, host)
+		if err != nil {
+			return rel, fmt.Errorf("looking up Ingresses for host %q in %s: %w", host, ns, err)
+		}
+		if err := addOthers(others); err != nil {
+			return rel, err
 		}
 	}
 	return rel, nil

@@ -4,6 +4,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"slices"
 
 	"github.com/stickyguard/stickyguard/validators"
 	"github.com/stickyguard/stickyguard/validators/policy"
@@ -27,6 +28,9 @@ type Lookup interface {
 	DeploymentsSelectedBy(namespace string, selector map[string]string) ([]*appsv1.Deployment, error)
 	// IngressesForService returns the Ingresses that route to the Service.
 	IngressesForService(namespace, service string) ([]*networkingv1.Ingress, error)
+	// IngressesForHost returns the Ingresses of a namespace with an HTTP
+	// rule for the host ("" is a rule without a host).
+	IngressesForHost(namespace, host string) ([]*networkingv1.Ingress, error)
 	// BackendConfigs returns the GKE BackendConfigs of a namespace by name,
 	// or nil when BackendConfigs are not tracked.
 	BackendConfigs(namespace string) (map[string]*validators.BackendConfig, error)
@@ -88,6 +92,18 @@ func BackendServiceNames(ing *networkingv1.Ingress) []string {
 		}
 		for i := range r.HTTP.Paths {
 			add(&r.HTTP.Paths[i].Backend)
+		}
+	}
+	return out
+}
+
+// IngressHosts lists, once each and in order, the hosts of an Ingress's
+// HTTP rules ("" for a rule without a host).
+func IngressHosts(ing *networkingv1.Ingress) []string {
+	var out []string
+	for _, r := range ing.Spec.Rules {
+		if r.HTTP != nil && !slices.Contains(out, r.Host) {
+			out = append(out, r.Host)
 		}
 	}
 	return out

@@ -204,8 +204,20 @@ func deletePath(m map[string]any, path []string) {
 	}
 }
 
-// decodeBackendConfig reads the parts of a BackendConfig the rules use.
+// decodeBackendConfig reads the parts of a BackendConfig the rules use;
+// on a decode error it records it on d and returns nil.
 func decodeBackendConfig(d *Document, js []byte) *validators.BackendConfig {
+	bc, err := BackendConfigFromJSON(d.Namespace, d.Name, js)
+	if err != nil {
+		d.RawErrors = append(d.RawErrors, validators.DecodeError(err))
+		return nil
+	}
+	return bc
+}
+
+// BackendConfigFromJSON reads the parts of a GKE BackendConfig
+// (cloud.google.com) the rules use from the object's JSON.
+func BackendConfigFromJSON(namespace, name string, js []byte) (*validators.BackendConfig, error) {
 	var raw struct {
 		Spec struct {
 			SessionAffinity *struct {
@@ -215,21 +227,19 @@ func decodeBackendConfig(d *Document, js []byte) *validators.BackendConfig {
 		} `json:"spec"`
 	}
 	if err := json.Unmarshal(js, &raw); err != nil {
-		d.RawErrors = append(d.RawErrors, validators.DecodeError(err))
-		return nil
+		return nil, err
 	}
-	bc := &validators.BackendConfig{Namespace: d.Namespace, Name: d.Name}
+	bc := &validators.BackendConfig{Namespace: namespace, Name: name}
 	if sa := raw.Spec.SessionAffinity; sa != nil {
 		bc.SessionAffinity = &validators.BackendConfigAffinity{AffinityType: sa.AffinityType}
 		if len(sa.AffinityCookieTTLSec) > 0 && string(sa.AffinityCookieTTLSec) != "null" {
 			bc.SessionAffinity.TTLSet = true
 			var n int64
 			if err := json.Unmarshal(sa.AffinityCookieTTLSec, &n); err != nil {
-				d.RawErrors = append(d.RawErrors, validators.DecodeError(fmt.Errorf("spec.sessionAffinity.affinityCookieTtlSec: %w", err)))
-				return nil
+				return nil, fmt.Errorf("spec.sessionAffinity.affinityCookieTtlSec: %w", err)
 			}
 			bc.SessionAffinity.AffinityCookieTTLSec = &n
 		}
 	}
-	return bc
+	return bc, nil
 }

@@ -73,6 +73,11 @@ func run(m *testing.M) int {
 	}
 	suite.env = &envtest.Environment{
 		BinaryAssetsDirectory: assets,
+		// GKE BackendConfigs are served, so the server watches them.
+		CRDInstallOptions: envtest.CRDInstallOptions{
+			Paths:              []string{filepath.Join(repoRoot(), "testdata", "crds", "backendconfig.yaml")},
+			ErrorIfPathMissing: true,
+		},
 		WebhookInstallOptions: envtest.WebhookInstallOptions{
 			Paths:            []string{filepath.Join(repoRoot(), "manifests", "base", "webhook-configurations.yaml")},
 			LocalServingHost: "127.0.0.1",

@@ -1,6 +1,7 @@
 // Package audittest starts the control plane the audit tests run against:
 // a real kube-apiserver and etcd (envtest) with the PolicyReport CRD from
-// manifests/policyreport installed and no webhook registered, so objects
+// manifests/policyreport and a GKE BackendConfig CRD stand-in
+// (testdata/crds) installed and no webhook registered, so objects
 // are stored exactly as written. Only tests import it.
 package audittest
 
@@ -36,7 +37,7 @@ func Root() string {
 }
 
 // Start starts kube-apiserver and etcd from KUBEBUILDER_ASSETS (default
-// <repo>/bin/k8s) and installs the PolicyReport CRD. It fails, never skips,
+// <repo>/bin/k8s) and installs the PolicyReport and BackendConfig CRDs. It fails, never skips,
 // when the binaries are missing.
 func Start() (*Env, error) {
 	root := Root()
@@ -52,7 +53,10 @@ func Start() (*Env, error) {
 	te := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
 		CRDInstallOptions: envtest.CRDInstallOptions{
-			Paths:              []string{filepath.Join(root, "manifests", "policyreport", "crd.yaml")},
+			Paths: []string{
+				filepath.Join(root, "manifests", "policyreport", "crd.yaml"),
+				filepath.Join(root, "testdata", "crds", "backendconfig.yaml"),
+			},
 			ErrorIfPathMissing: true,
 		},
 	}

@@ -44,12 +44,16 @@ func TestGKEBackendConfigsLive(t *testing.T) {
 		"spec":     map[string]any{"sessionAffinity": map[string]any{"affinityType": "CLIENT_IP"}},
 	}}
 	require.NoError(t, c.Create(ctx(t), bc))
+	// No require inside the condition: it runs on another goroutine.
 	var last []string
-	require.Eventually(t, func() bool {
-		require.NoError(t, c.Create(ctx(t), service(nsEnforce, uniq("gke"), "web", backendConfigRef(name)), client.DryRunAll))
+	var lastErr error
+	assert.Eventually(t, func() bool {
+		lastErr = c.Create(ctx(t), service(nsEnforce, uniq("gke"), "web", backendConfigRef(name)), client.DryRunAll)
 		last = w.take()
-		return hasPrefix(last, "GKE-008 ") && !hasPrefix(last, "GKE-006 ")
-	}, 10*time.Second, 50*time.Millisecond, "once cached, the BackendConfig exists and its affinity is read: %v", last)
+		return lastErr == nil && hasPrefix(last, "GKE-008 ") && !hasPrefix(last, "GKE-006 ")
+	}, 10*time.Second, 50*time.Millisecond, "once cached, the BackendConfig exists and its affinity is read")
+	require.NoError(t, lastErr)
+	assert.True(t, hasPrefix(last, "GKE-008 "), "%v", last)
 }
 
 func TestWatchBackendConfigsDecision(t *testing.T) {

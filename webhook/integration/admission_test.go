@@ -241,11 +241,14 @@ func TestUpdateWithDefaultsIsNotPatched(t *testing.T) {
 // dry runs until the answer has the anti-affinity, then the real create.
 func createWithSpread(t *testing.T, c client.Client, dep *appsv1.Deployment) {
 	t.Helper()
-	require.Eventually(t, func() bool {
+	var err error // no require inside a condition: it runs on another goroutine
+	ok := assert.Eventually(t, func() bool {
 		d := dep.DeepCopy()
-		require.NoError(t, c.Create(ctx(t), d, client.DryRunAll))
-		return spreads(d)
+		err = c.Create(ctx(t), d, client.DryRunAll)
+		return err == nil && spreads(d)
 	}, 10*time.Second, 50*time.Millisecond, "the Deployment never got anti-affinity")
+	require.NoError(t, err)
+	require.True(t, ok)
 	require.NoError(t, c.Create(ctx(t), dep))
 	require.True(t, spreads(dep), "%+v", dep.Spec.Template.Spec.Affinity)
 }
@@ -286,11 +289,13 @@ func TestStickyServiceAfterDeploymentWarns(t *testing.T) {
 	dep := deployment(nsEnforce, uniq("web"), app)
 	require.NoError(t, c.Create(ctx(t), dep))
 	w.take()
-	require.Eventually(t, func() bool {
+	var err error // no require inside a condition: it runs on another goroutine
+	assert.Eventually(t, func() bool {
 		svc := service(nsEnforce, uniq("sticky"), app, stickyLB)
-		require.NoError(t, c.Create(ctx(t), svc, client.DryRunAll))
-		return hasPrefix(w.take(), "SVC-012 ")
+		err = c.Create(ctx(t), svc, client.DryRunAll)
+		return err == nil && hasPrefix(w.take(), "SVC-012 ")
 	}, 10*time.Second, 50*time.Millisecond, "no SVC-012 warning naming the Deployment")
+	require.NoError(t, err)
 }
 
 func TestIgnoreAnnotationExempts(t *testing.T) {

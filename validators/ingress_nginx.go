@@ -165,6 +165,10 @@ func ngxAnn(a map[string]string, name string) (string, bool) {
 
 func ngxPath(name string) *field.Path { return annPath(ngxPrefix + name) }
 
+// IsNginxCanary reports whether an Ingress is an ingress-nginx canary
+// (nginx.ingress.kubernetes.io/canary true, as ingress-nginx parses it).
+func IsNginxCanary(ing *networkingv1.Ingress) bool { return ngxBool(ing.Annotations, "canary") }
+
 // ngxBool is parser.GetBoolAnnotation: strconv.ParseBool on the raw value.
 func ngxBool(a map[string]string, name string) bool {
 	v, _ := ngxAnn(a, name)

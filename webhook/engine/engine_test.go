@@ -362,3 +362,27 @@ func TestIngressHosts(t *testing.T) {
 	ing.Spec.Rules = append(ing.Spec.Rules, third)
 	assert.Equal(t, []string{"a.example.com", ""}, IngressHosts(ing))
 }
+
+// By host, only a canary and a main Ingress are related: main Ingresses
+// sharing a host (one per path) are not pulled into each other's reviews.
+func TestHostRelatesOnlyCanaryAndMain(t *testing.T) {
+	idx := NewIndex()
+	for _, name := range []string{"a", "b", "c"} {
+		idx.Put(nginxIngress("shop", name, "shop.example.com", name, nil))
+	}
+	idx.Put(nginxIngress("shop", "canary", "shop.example.com", "canary", map[string]string{"nginx.ingress.kubernetes.io/canary": "true"}))
+	related := func(ing *networkingv1.Ingress) []string {
+		o := Options{Lookup: idx}
+		o.normalize()
+		rel, err := ingressRelated(ing, &o)
+		require.NoError(t, err)
+		var out []string
+		for _, r := range rel.Ingresses {
+			out = append(out, r.Ingress.Name)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"canary"}, related(nginxIngress("shop", "d", "shop.example.com", "d", nil)))
+	assert.Equal(t, []string{"a", "b", "c"}, related(nginxIngress("shop", "canary2", "shop.example.com", "canary2",
+		map[string]string{"nginx.ingress.kubernetes.io/canary": "True"})))
+}

@@ -105,9 +105,9 @@ func ingressRelated(ing *networkingv1.Ingress, o *Options) (validators.Related, 
 		return rel, fmt.Errorf("resolving the class of Ingress %s/%s: %w", ns, ing.Name, err)
 	}
 	seen := map[string]bool{ing.Name: true}
-	addOthers := func(others []*networkingv1.Ingress) error {
+	addOthers := func(others []*networkingv1.Ingress, keep func(*networkingv1.Ingress) bool) error {
 		for _, other := range others {
-			if seen[other.Name] {
+			if seen[other.Name] || !keep(other) {
 				continue
 			}
 			seen[other.Name] = true
@@ -131,18 +131,21 @@ func ingressRelated(ing *networkingv1.Ingress, o *Options) (validators.Related, 
 		if err != nil {
 			return rel, fmt.Errorf("looking up Ingresses of Service %s/%s: %w", ns, name, err)
 		}
-		if err := addOthers(others); err != nil {
+		if err := addOthers(others, func(*networkingv1.Ingress) bool { return true }); err != nil {
 			return rel, err
 		}
 	}
 	// A canary usually routes to its own Service: it meets its main
-	// Ingress on the host (NGX-024).
+	// Ingress on the host (NGX-024). Only a canary and a main Ingress are
+	// related by host; a host shared by many main Ingresses (one per
+	// path) adds nothing to a main Ingress's review.
+	canary := validators.IsNginxCanary(ing)
 	for _, host := range IngressHosts(ing) {
 		others, err := o.Lookup.IngressesForHost(ns, host)
 		if err != nil {
 			return rel, fmt.Errorf("looking up Ingresses for host %q in %s: %w", host, ns, err)
 		}
-		if err := addOthers(others); err != nil {
+		if err := addOthers(others, func(other *networkingv1.Ingress) bool { return validators.IsNginxCanary(other) != canary }); err != nil {
 			return rel, err
 		}
 	}

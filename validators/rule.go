@@ -20,6 +20,7 @@ const (
 	KindService       = "Service"
 	KindIngress       = "Ingress"
 	KindDeployment    = "Deployment"
+	KindStatefulSet   = "StatefulSet"
 	KindBackendConfig = "BackendConfig"
 )
 
@@ -37,6 +38,10 @@ type Rule struct {
 	Title string
 	// Fix says how to fix it, in one line; every message includes it.
 	Fix string
+	// Explain is the longer why (upstream behaviour, edge cases). It is shown
+	// in docs/rules.md only, never in a message: admission warnings are cut
+	// to 256 characters, so messages carry only ID, what is wrong and the fix.
+	Explain string
 	// Source names the upstream code or document the rule rests on.
 	Source string
 	// Offline marks rules that only `stickyguard check` runs: the API server

@@ -57,6 +57,14 @@ func rulesMarkdown() string {
 				cell(r.Title), cell(r.Fix), cell(r.Source))
 		}
 		b.WriteString("\n")
+		for _, r := range byFam[f] {
+			if r.Explain != "" {
+				fmt.Fprintf(&b, "- **%s**: %s\n", r.ID, strings.ReplaceAll(r.Explain, "\n", " "))
+			}
+		}
+		if hasExplain(byFam[f]) {
+			b.WriteString("\n")
+		}
 	}
 	return b.String()
 }
@@ -65,4 +73,13 @@ func rulesMarkdown() string {
 func cell(s string) string {
 	s = strings.ReplaceAll(s, "|", `\|`)
 	return strings.ReplaceAll(s, "\n", " ")
+}
+
+func hasExplain(rules []*validators.Rule) bool {
+	for _, r := range rules {
+		if r.Explain != "" {
+			return true
+		}
+	}
+	return false
 }

@@ -30,6 +30,7 @@ tools-e2e: ## Build the whole local cluster (apiserver, etcd, controller-manager
 .PHONY: test
 test: tools-e2e ## Unit and integration tests (integration runs a real kube-apiserver), then the local e2e.
 	$(GOTEST) ./...
+	$(MAKE) --no-print-directory chart-test
 	$(MAKE) --no-print-directory test-e2e
 
 .PHONY: test-unit
@@ -47,6 +48,27 @@ test-e2e: tools-e2e build ## e2e scenarios on a local kwok cluster with the webh
 .PHONY: test-e2e-kind
 test-e2e-kind: ## e2e scenarios on kind (needs Docker and registry access; does not run on the dev machine).
 	@hack/e2e-kind.sh
+
+# The Helm chart's tooling is its own Go module, so Helm's dependencies stay
+# out of go.mod; the build cache is shared with the main module.
+HELM_TOOLS := hack/tools/helm
+
+.PHONY: chart-test
+chart-test: ## Helm chart test: renders charts/stickyguard with Helm's library and compares it with manifests/ field by field; lint; README.
+	cd $(HELM_TOOLS) && $(GOTEST) ./...
+
+.PHONY: chart-docs
+chart-docs: ## Regenerate charts/stickyguard/README.md from README.md.gotmpl and the comments of values.yaml.
+	cd $(HELM_TOOLS) && $(GO) run ./cmd/chart docs > $(CURDIR)/charts/stickyguard/README.md.tmp
+	mv charts/stickyguard/README.md.tmp charts/stickyguard/README.md
+
+.PHONY: chart-bin
+chart-bin: ## Build bin/chart (render the chart, run its hooks locally; hack/tools/helm/cmd/chart).
+	cd $(HELM_TOOLS) && $(GO) build -o $(BIN)/chart ./cmd/chart
+
+.PHONY: test-e2e-chart
+test-e2e-chart: tools-e2e build chart-bin ## The Helm chart on a local kwok cluster: hooks, install, the webhook answers, upgrade, uninstall.
+	@hack/e2e-chart.sh
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 20s).

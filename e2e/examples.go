@@ -69,6 +69,7 @@ func (e *Example) ID() string {
 var admittedKinds = map[string]bool{
 	"v1/Service":                   true,
 	"apps/v1/Deployment":           true,
+	"apps/v1/StatefulSet":          true,
 	"networking.k8s.io/v1/Ingress": true,
 }
 

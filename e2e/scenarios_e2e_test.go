@@ -24,6 +24,7 @@ func TestE2E(t *testing.T) {
 	waitWebhookServing(t)
 	t.Run("examples", testExamples)
 	t.Run("sticky-backend-spread-by-scheduler", testSpread)
+	t.Run("sticky-statefulset-spread-by-scheduler", testSpreadStatefulSet)
 	t.Run("unlabelled-namespace-untouched", testUnlabelled)
 	t.Run("metrics", testMetrics)
 	t.Run("policy-reload", testPolicyReload)
@@ -123,12 +124,67 @@ func testSpread(t *testing.T) {
 
 	got, err := env.Client.AppsV1().Deployments(ns).Get(context.Background(), "sticky", metav1.GetOptions{})
 	require.NoError(t, err)
-	aff := got.Spec.Template.Spec.Affinity
+	assertHostnameAntiAffinity(t, got.Spec.Template.Spec.Affinity, "sticky")
+	assertOnePerNode(t, ns, "sticky", 3)
+}
+
+// testSpreadStatefulSet: the same for a StatefulSet behind a sticky Local
+// LoadBalancer Service: the webhook injects the anti-affinity, and the
+// StatefulSet controller's pods land one per node.
+func testSpreadStatefulSet(t *testing.T) {
+	ns := namespace(t, "spread-sts", enforce)
+	svc := stickyLB("chat", nil)
+	svc.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
+	mustKubectl(t, toJSON(t, svc), "-n", ns, "apply", "--server-side", "-f", "-")
+
+	sts := statefulBackend("chat", 3)
+	eventually(t, 20*time.Second, "DEP-001 on a dry run", func() error {
+		r := kubectl(t, toJSON(t, sts), "-n", ns, "apply", "--server-side", "--dry-run=server", "-o", "json", "-f", "-")
+		if r.Err != nil {
+			return r.Err
+		}
+		if !strings.Contains(r.Stdout, "podAntiAffinity") {
+			return fmt.Errorf("no anti-affinity injected yet")
+		}
+		return nil
+	})
+	r := mustKubectl(t, toJSON(t, sts), "-n", ns, "apply", "--server-side", "-f", "-")
+	assert.True(t, anyContains(r.Warnings(), "DEP-001"), "enforce reports the injected default: %q", r.Warnings())
+
+	got, err := env.Client.AppsV1().StatefulSets(ns).Get(context.Background(), "chat", metav1.GetOptions{})
+	require.NoError(t, err)
+	assertHostnameAntiAffinity(t, got.Spec.Template.Spec.Affinity, "chat")
+	assertOnePerNode(t, ns, "chat", 3)
+}
+
+// statefulBackend is a StatefulSet whose pods start in parallel (the
+// scheduler then places them all at once).
+func statefulBackend(name string, replicas int32) *appsv1.StatefulSet {
+	labels := map[string]string{"app": name}
+	return &appsv1.StatefulSet{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.StatefulSetSpec{
+			Replicas:            &replicas,
+			ServiceName:         name + "-headless",
+			PodManagementPolicy: appsv1.ParallelPodManagement,
+			Selector:            &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: name, Image: "nginx:1.27"}}},
+			},
+		},
+	}
+}
+
+// assertHostnameAntiAffinity checks a hostname anti-affinity term selecting
+// app=<app>.
+func assertHostnameAntiAffinity(t *testing.T, aff *corev1.Affinity, app string) {
+	t.Helper()
 	require.NotNil(t, aff, "affinity injected")
 	require.NotNil(t, aff.PodAntiAffinity)
-	terms := aff.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution
 	var selectors []map[string]string
-	for _, w := range terms {
+	for _, w := range aff.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution {
 		assert.Equal(t, "kubernetes.io/hostname", w.PodAffinityTerm.TopologyKey)
 		selectors = append(selectors, w.PodAffinityTerm.LabelSelector.MatchLabels)
 	}
@@ -137,11 +193,16 @@ func testSpread(t *testing.T) {
 		selectors = append(selectors, term.LabelSelector.MatchLabels)
 	}
 	require.NotEmpty(t, selectors, "a hostname anti-affinity term")
-	assert.Contains(t, selectors, map[string]string{"app": "sticky"})
+	assert.Contains(t, selectors, map[string]string{"app": app})
+}
 
+// assertOnePerNode waits for n scheduled pods labelled app=<app> and checks
+// that they run on n distinct nodes.
+func assertOnePerNode(t *testing.T, ns, app string, n int) {
+	t.Helper()
 	var nodes map[string]string
-	eventually(t, 90*time.Second, "3 scheduled replicas", func() error {
-		pods, err := env.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=sticky"})
+	eventually(t, 90*time.Second, fmt.Sprintf("%d scheduled replicas", n), func() error {
+		pods, err := env.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=" + app})
 		if err != nil {
 			return err
 		}
@@ -151,17 +212,17 @@ func testSpread(t *testing.T) {
 				nodes[p.Name] = p.Spec.NodeName
 			}
 		}
-		if len(nodes) < 3 {
-			return fmt.Errorf("%d of 3 pods scheduled: %v", len(nodes), nodes)
+		if len(nodes) < n {
+			return fmt.Errorf("%d of %d pods scheduled: %v", len(nodes), n, nodes)
 		}
 		return nil
 	})
 	distinct := map[string]bool{}
-	for _, n := range nodes {
-		distinct[n] = true
+	for _, node := range nodes {
+		distinct[node] = true
 	}
 	t.Logf("replicas: %v", nodes)
-	assert.Len(t, distinct, 3, "one replica per node: %v", nodes)
+	assert.Len(t, distinct, n, "one replica per node: %v", nodes)
 }
 
 // testUnlabelled: the same sticky pair in a namespace without the label is

@@ -127,7 +127,7 @@ func checkRBAC(t *testing.T, objs objects) {
 			}
 		}
 	}
-	want := []string{"/services", "/namespaces", "apps/deployments", "networking.k8s.io/ingresses", "networking.k8s.io/ingressclasses",
+	want := []string{"/services", "/namespaces", "apps/deployments", "apps/statefulsets", "networking.k8s.io/ingresses", "networking.k8s.io/ingressclasses",
 		"cloud.google.com/backendconfigs"} // watched only where the CRD is served (webhook.WatchBackendConfigs)
 	got := make([]string, 0, len(granted))
 	for k := range granted {

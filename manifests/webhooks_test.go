@@ -81,6 +81,8 @@ func checkMatchConditions(t *testing.T, mwc *admissionregistrationv1.MutatingWeb
 	}
 	assert.Empty(t, byResource["validate/deployments"][0], "DEP-001/DEP-003 depend on Services CEL cannot see: every Deployment is validated")
 	assert.Empty(t, byResource["mutate/deployments"][0], "the DEP-001 default depends on Services CEL cannot see")
+	assert.Empty(t, byResource["validate/statefulsets"][0], "StatefulSets get the Deployment rules: every one is validated")
+	assert.Empty(t, byResource["mutate/statefulsets"][0], "the DEP-001 default on a StatefulSet depends on Services CEL cannot see")
 	assert.Empty(t, byResource["validate/ingresses"][0], "NGX-023/NGX-024 can fire on an Ingress without annotations")
 	require.NotEmpty(t, byResource["validate/services"][0], "Services without sticky-relevant fields are not sent")
 	for _, c := range byResource["validate/services"][0] {
@@ -151,7 +153,7 @@ func checkWebhook(t *testing.T, cc admissionregistrationv1.WebhookClientConfig, 
 		assert.ElementsMatch(t, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}, r.Operations)
 		for _, res := range r.Resources {
 			assert.NotContains(t, res, "/", "no subresources")
-			assert.True(t, slices.Contains([]string{"services", "deployments", "ingresses"}, res), res)
+			assert.True(t, slices.Contains([]string{"services", "deployments", "statefulsets", "ingresses"}, res), res)
 		}
 	}
 }

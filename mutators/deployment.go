@@ -1,7 +1,6 @@
 package mutators
 
 import (
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -9,20 +8,21 @@ import (
 // HostnameTopologyKey is the node label anti-affinity spreads over.
 const HostnameTopologyKey = "kubernetes.io/hostname"
 
-// AntiAffinity adds a hostname pod anti-affinity term for the Deployment's
-// own pods (selector from spec.selector), preferred with weight or, when
-// required is set, requiredDuringScheduling. A template that already has any
-// pod anti-affinity, or a topology spread constraint over hostname, is left
-// alone; so is a Deployment without a selector. Applying it twice changes
-// nothing.
-func AntiAffinity(d *appsv1.Deployment, required bool, weight int32) (changed bool) {
-	if d.Spec.Selector == nil || (len(d.Spec.Selector.MatchLabels) == 0 && len(d.Spec.Selector.MatchExpressions) == 0) {
+// AntiAffinity adds a hostname pod anti-affinity term for a workload's own
+// pods to its pod template: preferred with weight or, when required is set,
+// requiredDuringScheduling. sel is the workload's spec.selector (a
+// Deployment's or a StatefulSet's), which the term copies. A template that
+// already has any pod anti-affinity, or a topology spread constraint over
+// hostname, is left alone; so is a workload without a selector. Applying it
+// twice changes nothing.
+func AntiAffinity(tpl *corev1.PodTemplateSpec, sel *metav1.LabelSelector, required bool, weight int32) (changed bool) {
+	if sel == nil || (len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0) {
 		return false
 	}
-	if SpreadsByHostname(&d.Spec.Template.Spec) {
+	spec := &tpl.Spec
+	if SpreadsByHostname(spec) {
 		return false
 	}
-	spec := &d.Spec.Template.Spec
 	if spec.Affinity == nil {
 		spec.Affinity = &corev1.Affinity{}
 	}
@@ -30,7 +30,7 @@ func AntiAffinity(d *appsv1.Deployment, required bool, weight int32) (changed bo
 		spec.Affinity.PodAntiAffinity = &corev1.PodAntiAffinity{}
 	}
 	term := corev1.PodAffinityTerm{
-		LabelSelector: selectorFor(d.Spec.Selector),
+		LabelSelector: selectorFor(sel),
 		TopologyKey:   HostnameTopologyKey,
 	}
 	paa := spec.Affinity.PodAntiAffinity
@@ -61,7 +61,7 @@ func SpreadsByHostname(spec *corev1.PodSpec) bool {
 	return false
 }
 
-// selectorFor copies the Deployment selector: matchLabels when present
+// selectorFor copies the workload selector: matchLabels when present
 // (the common case), otherwise the whole selector.
 func selectorFor(sel *metav1.LabelSelector) *metav1.LabelSelector {
 	if len(sel.MatchLabels) > 0 {

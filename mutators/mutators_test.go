@@ -92,7 +92,7 @@ func dep(mut func(*appsv1.Deployment)) *appsv1.Deployment {
 func TestAntiAffinity(t *testing.T) {
 	t.Run("preferred added with own selector", func(t *testing.T) {
 		d := dep(nil)
-		require.True(t, AntiAffinity(d, false, 100))
+		require.True(t, AntiAffinity(&d.Spec.Template, d.Spec.Selector, false, 100))
 		terms := d.Spec.Template.Spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution
 		require.Len(t, terms, 1)
 		assert.Equal(t, int32(100), terms[0].Weight)
@@ -105,7 +105,7 @@ func TestAntiAffinity(t *testing.T) {
 	})
 	t.Run("required added", func(t *testing.T) {
 		d := dep(nil)
-		require.True(t, AntiAffinity(d, true, 100))
+		require.True(t, AntiAffinity(&d.Spec.Template, d.Spec.Selector, true, 100))
 		req := d.Spec.Template.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution
 		require.Len(t, req, 1)
 		assert.Equal(t, HostnameTopologyKey, req[0].TopologyKey)
@@ -114,7 +114,7 @@ func TestAntiAffinity(t *testing.T) {
 		d := dep(func(d *appsv1.Deployment) {
 			d.Spec.Template.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{}}
 		})
-		require.True(t, AntiAffinity(d, false, 50))
+		require.True(t, AntiAffinity(&d.Spec.Template, d.Spec.Selector, false, 50))
 		assert.NotNil(t, d.Spec.Template.Spec.Affinity.NodeAffinity)
 	})
 	leftAlone := map[string]func(*appsv1.Deployment){
@@ -132,17 +132,17 @@ func TestAntiAffinity(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			d := dep(mut)
 			before := d.DeepCopy()
-			assert.False(t, AntiAffinity(d, false, 100))
+			assert.False(t, AntiAffinity(&d.Spec.Template, d.Spec.Selector, false, 100))
 			assert.Equal(t, before, d)
 		})
 	}
 	t.Run("apply twice", func(t *testing.T) {
 		for _, required := range []bool{false, true} {
 			d := dep(nil)
-			require.True(t, AntiAffinity(d, required, 100))
+			require.True(t, AntiAffinity(&d.Spec.Template, d.Spec.Selector, required, 100))
 			again := d.DeepCopy()
-			assert.False(t, AntiAffinity(again, required, 100))
-			assert.False(t, AntiAffinity(again, !required, 100), "a different mode must not add a second term")
+			assert.False(t, AntiAffinity(&again.Spec.Template, again.Spec.Selector, required, 100))
+			assert.False(t, AntiAffinity(&again.Spec.Template, again.Spec.Selector, !required, 100), "a different mode must not add a second term")
 			assert.Equal(t, d, again)
 		}
 	})
@@ -150,8 +150,26 @@ func TestAntiAffinity(t *testing.T) {
 		d := dep(func(d *appsv1.Deployment) {
 			d.Spec.Selector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app", Operator: metav1.LabelSelectorOpIn, Values: []string{"web"}}}}
 		})
-		require.True(t, AntiAffinity(d, false, 100))
+		require.True(t, AntiAffinity(&d.Spec.Template, d.Spec.Selector, false, 100))
 		sel := d.Spec.Template.Spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution[0].PodAffinityTerm.LabelSelector
 		assert.Len(t, sel.MatchExpressions, 1)
 	})
+}
+
+// TestAntiAffinityStatefulSet: the same default on a StatefulSet's pod
+// template, from its own selector; applying it twice changes nothing.
+func TestAntiAffinityStatefulSet(t *testing.T) {
+	sts := &appsv1.StatefulSet{Spec: appsv1.StatefulSetSpec{
+		ServiceName: "db-headless",
+		Selector:    &metav1.LabelSelector{MatchLabels: map[string]string{"app": "db"}},
+		Template:    corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "db"}}},
+	}}
+	require.True(t, AntiAffinity(&sts.Spec.Template, sts.Spec.Selector, false, 100))
+	terms := sts.Spec.Template.Spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution
+	require.Len(t, terms, 1)
+	assert.Equal(t, HostnameTopologyKey, terms[0].PodAffinityTerm.TopologyKey)
+	assert.Equal(t, map[string]string{"app": "db"}, terms[0].PodAffinityTerm.LabelSelector.MatchLabels)
+	again := sts.DeepCopy()
+	assert.False(t, AntiAffinity(&again.Spec.Template, again.Spec.Selector, true, 100))
+	assert.Equal(t, sts, again)
 }

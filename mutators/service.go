@@ -36,9 +36,10 @@ func ClientIPTimeout(svc *corev1.Service, timeout int32) (changed bool) {
 }
 
 // LocalTrafficPolicy sets spec.externalTrafficPolicy to Local on a NodePort
-// or LoadBalancer Service unless it is Local already. The caller decides that
-// the Service relies on source-IP stickiness at a node-delivering load
-// balancer (SVC-005, CCE-008) and has not opted out.
+// or LoadBalancer Service unless it is Local already. The caller decides
+// (validators.DecideLocal) that the load balancer's own stickiness pins
+// clients to nodes (SVC-005, CCE-008), that nothing keeps the default off,
+// and that the author did not write Cluster visibly.
 func LocalTrafficPolicy(svc *corev1.Service) (changed bool) {
 	if svc.Spec.Type != corev1.ServiceTypeNodePort && svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
 		return false

@@ -26,6 +26,13 @@ type Related struct {
 	// For an Ingress under review: its resolved controller and class name.
 	Controller Controller
 	Class      string
+	// ClassShared is true when only a class name several controllers use by
+	// default ("nginx": ingress-nginx and F5 NGINX; "haproxy": both HAProxy
+	// controllers) says which controller serves the Ingress: no IngressClass
+	// object, or the legacy kubernetes.io/ingress.class annotation. Controller
+	// is then the name's usual owner, and rules must not tell the user that
+	// annotations belong to the other controller of that name.
+	ClassShared bool
 	// For an Ingress: the Services it routes to that exist.
 	BackendServices []*corev1.Service
 	// For an Ingress: the other Ingresses of its namespace routing to any of
@@ -34,7 +41,10 @@ type Related struct {
 	Ingresses []RelatedIngress
 	// For a Service: the Deployments whose pod template its selector selects.
 	Deployments []*appsv1.Deployment
-	// For a Deployment: the Services whose selector selects its pod template.
+	// For a Service: the StatefulSets whose pod template its selector selects.
+	StatefulSets []*appsv1.StatefulSet
+	// For a Deployment or StatefulSet: the Services whose selector selects
+	// its pod template.
 	Services []*corev1.Service
 	// For a Service: the GKE BackendConfigs of its namespace, by name; nil
 	// when they are not tracked (live), so GKE-006 cannot tell.

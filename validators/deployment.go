@@ -10,23 +10,28 @@ import (
 	"github.com/stickyguard/stickyguard/mutators"
 )
 
-// Deployment rules (STICKY-FACTS A.4).
+// Workload rules (STICKY-FACTS A.4): Deployments and StatefulSets, whose
+// pods a sticky Service selects, are judged alike.
 var (
 	dep001 = &Rule{
-		ID: "DEP-001", Severity: Warn, Kinds: []string{KindDeployment}, Family: "Deployment", Default: true,
-		Title:  "pods selected by a Local or LB-sticky Service are not spread one per node (stickyguard adds hostname pod anti-affinity unless disabled)",
-		Fix:    "add podAntiAffinity on kubernetes.io/hostname, or remove stickyguard.io/anti-affinity: disabled",
-		Source: "Huawei CCE best practice (anti-affinity prerequisite); create-external-load-balancer.md caveats",
+		ID: "DEP-001", Severity: Warn, Kinds: []string{KindDeployment, KindStatefulSet}, Family: "Deployment", Default: true,
+		Title:   "pods behind a sticky Service are not spread one per node (stickyguard adds hostname pod anti-affinity unless disabled)",
+		Fix:     "add podAntiAffinity on kubernetes.io/hostname, or remove stickyguard.io/anti-affinity: disabled",
+		Explain: "Applies to Deployments and StatefulSets alike: the term selects the workload's own pods by its spec.selector.",
+		Source:  "Huawei CCE best practice (anti-affinity prerequisite); create-external-load-balancer.md caveats",
 	}
 	dep002 = &Rule{
-		ID: "DEP-002", Severity: Warn, Kinds: []string{KindDeployment}, Family: "Deployment",
-		Title:  "stickyguard changed the pod template on UPDATE, which starts a rollout; required anti-affinity with more replicas than nodes leaves pods Pending",
-		Fix:    "expect a rollout; with required anti-affinity keep replicas <= schedulable nodes (or use preferred)",
-		Source: "Deployment semantics: any template change creates a new ReplicaSet",
+		ID: "DEP-002", Severity: Warn, Kinds: []string{KindDeployment, KindStatefulSet}, Family: "Deployment",
+		Title: "stickyguard changed the pod template on UPDATE, which starts a rollout",
+		Fix:   "expect a rollout; with required anti-affinity keep replicas <= schedulable nodes",
+		Explain: "Required anti-affinity with more replicas than schedulable nodes leaves pods Pending (use preferred to avoid it). A Deployment creates a new ReplicaSet; a StatefulSet with the default RollingUpdate strategy replaces its pods " +
+			"one at a time from the highest ordinal (with OnDelete, only pods deleted later get the new template). With " +
+			"OrderedReady pod management a Pending pod also stops the pods after it.",
+		Source: "Deployment and StatefulSet semantics: a template change creates a new revision",
 	}
 	dep003 = &Rule{
-		ID: "DEP-003", Severity: Warn, Kinds: []string{KindDeployment}, Family: "Deployment",
-		Title:  "the pods of a Local Service are pinned to a single node, so all load balancer traffic lands on one node",
+		ID: "DEP-003", Severity: Warn, Kinds: []string{KindDeployment, KindStatefulSet}, Family: "Deployment",
+		Title:  "the pods of a sticky Local Service are pinned to a single node, so one node takes all load balancer traffic",
 		Fix:    "drop nodeName / the single-host nodeSelector or node affinity, or spread the pods",
 		Source: "kubernetes#97147",
 	}
@@ -41,24 +46,35 @@ func TemplateChangeWarning() Warning {
 }
 
 func validateDeployment(d, _ *appsv1.Deployment, ctx *Context) (field.ErrorList, Warnings) {
+	return validateWorkload(&d.Spec.Template.Spec, ctx)
+}
+
+func validateStatefulSet(s, _ *appsv1.StatefulSet, ctx *Context) (field.ErrorList, Warnings) {
+	return validateWorkload(&s.Spec.Template.Spec, ctx)
+}
+
+// validateWorkload runs DEP-001 and DEP-003 on the pod template of a
+// Deployment or StatefulSet, with the Services selecting its pods.
+func validateWorkload(pod *corev1.PodSpec, ctx *Context) (field.ErrorList, Warnings) {
 	var f findings
 	var sticky, local *corev1.Service
 	for _, s := range ctx.Related.Services {
 		if sticky == nil && NeedsSpread(s, ctx.Policy) {
 			sticky = s
 		}
-		if local == nil && TrafficPolicy(s) == corev1.ServiceExternalTrafficPolicyLocal {
+		// DEP-003 concerns sticky Services only: an ingress controller's
+		// own Local Service pinned to one node is a deliberate choice.
+		if local == nil && NeedsSpread(s, ctx.Policy) && EffectiveLocal(s, ctx.Policy, ctx.Offline) {
 			local = s
 		}
 	}
-	pod := &d.Spec.Template.Spec
 	podPath := field.NewPath("spec", "template", "spec")
 	if sticky != nil && !mutators.SpreadsByHostname(pod) {
-		f.warn(dep001, podPath.Child("affinity"), nil, fmt.Sprintf("Service %s needs at most one pod per node", sticky.Name))
+		f.warn(dep001, podPath.Child("affinity"), nil, fmt.Sprintf("Service %s needs at most one pod per node", clipTo(sticky.Name, 40)))
 	}
 	if local != nil {
 		if p, ok := pinnedToOneNode(pod, podPath); ok {
-			f.warn(dep003, p, nil, fmt.Sprintf("Service %s is Local", local.Name))
+			f.warn(dep003, p, nil, fmt.Sprintf("Service %s is sticky and Local", clipTo(local.Name, 40)))
 		}
 	}
 	return f.result()

@@ -156,6 +156,7 @@ func assertFindings(t *testing.T, errs field.ErrorList, warns Warnings, wantDeny
 		gotD = append(gotD, finding{e.Origin, e.Field})
 		assert.NotEmpty(t, e.Origin, "field error without rule ID: %v", e)
 		assert.Contains(t, e.Detail, e.Origin, "message must name the rule")
+		assertRenderedFits(t, e.Field+": "+e.Detail)
 	}
 	for _, w := range warns {
 		p := ""
@@ -165,6 +166,7 @@ func assertFindings(t *testing.T, errs field.ErrorList, warns Warnings, wantDeny
 		record(w.Rule)
 		gotW = append(gotW, finding{w.Rule, p})
 		assert.Contains(t, w.Message, w.Rule, "warning must name the rule")
+		assertRenderedFits(t, w.String())
 	}
 	assert.ElementsMatch(t, norm(wantDeny, gotD), gotD, "deny findings")
 	assert.ElementsMatch(t, norm(wantWarn, gotW), gotW, "warn findings")
@@ -217,4 +219,15 @@ func runSvcCases(t *testing.T, fn ServiceRuleFunc, cases []svcCase) {
 			assert.Equal(t, before, tt.svc, "input modified")
 		})
 	}
+}
+
+// assertRenderedFits checks one rendered finding ("<field>: <ID>: <what>; fix: <fix>")
+// against the 256 characters the API server keeps of each warning once a
+// response's warnings pass 4 KiB, and that the fix survives. Every finding
+// every rule test produces goes through here, and TestMain requires every
+// rule to fire in some test, so every rule's messages are measured.
+func assertRenderedFits(t *testing.T, rendered string) {
+	t.Helper()
+	assert.LessOrEqual(t, len(rendered), warningBudget, "longer than the warning budget (%d chars): %s", len(rendered), rendered)
+	assert.Contains(t, rendered, "fix: ", "the message must carry its fix: %s", rendered)
 }

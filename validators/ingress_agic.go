@@ -21,14 +21,15 @@ const (
 )
 
 var agic001 = &Rule{ID: "AGIC-001", Severity: Deny, Kinds: []string{KindIngress}, Family: "Azure AGIC",
-	Title:  "AGIC affinity annotation is not a boolean; AGIC emits an InvalidAnnotation event and leaves affinity disabled",
+	Title:  "not a boolean; AGIC emits an InvalidAnnotation event and leaves affinity off",
 	Fix:    `write "true" or "false"`,
 	Source: "AGIC pkg/annotations/ingress_annotations.go parseBool; pkg/appgw/backendhttpsettings.go"}
 
 var agic002 = &Rule{ID: "AGIC-002", Severity: Warn, Kinds: []string{KindIngress}, Family: "Azure AGIC",
-	Title:  "AGIC has no such affinity annotation (there is no cookie-name annotation); it is ignored",
-	Fix:    `use appgw.ingress.kubernetes.io/cookie-based-affinity: "true", plus cookie-based-affinity-distinct-name: "true" for a per-service cookie name (appgw-affinity-<hash>)`,
-	Source: "AGIC docs/annotations.md; pkg/appgw/backendhttpsettings.go:283"}
+	Title:   "AGIC has no such affinity annotation; it is ignored",
+	Fix:     "use cookie-based-affinity and cookie-based-affinity-distinct-name",
+	Explain: `AGIC has exactly two affinity annotations: appgw.ingress.kubernetes.io/cookie-based-affinity: "true" and cookie-based-affinity-distinct-name: "true" for a per-service cookie name (appgw-affinity-<hash>); there is no cookie-name annotation.`,
+	Source:  "AGIC docs/annotations.md; pkg/appgw/backendhttpsettings.go:283"}
 
 var agic003 = &Rule{ID: "AGIC-003", Severity: Warn, Kinds: []string{KindIngress}, Family: "Azure AGIC",
 	Title:  "cookie-based-affinity-distinct-name has no effect without cookie-based-affinity",
@@ -67,13 +68,13 @@ func validateIngressAGIC(ing, old *networkingv1.Ingress, ctx *Context) (field.Er
 		}
 		b, valid := parseBool(v)
 		if !valid {
-			f.invalid(agic001, annPath(k), clipValue(v), "")
+			f.invalid(agic001, annPath(k), echoValue(v), "")
 		}
 		flags[k] = b
 	}
 	for _, k := range slices.Sorted(maps.Keys(a)) {
 		if k != agicAffinity && k != agicDistinctName && agicAffinityKey(k) {
-			f.warn(agic002, annPath(k), nil, k+" is not an AGIC annotation")
+			f.warn(agic002, annPath(k), nil, "")
 		}
 	}
 	if flags[agicDistinctName] && !flags[agicAffinity] {

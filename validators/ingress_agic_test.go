@@ -37,6 +37,7 @@ func TestIngressAGIC(t *testing.T) {
 			before := ing.DeepCopy()
 			errs, warns := validateIngressAGIC(ing, nil, ctxFor(tt.ctrl))
 			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)
+			assertMessagesFit(t, errs, warns)
 			assert.Equal(t, before, ing, "input modified")
 		})
 	}

@@ -21,21 +21,17 @@ import (
 const xF5NGINX Controller = "f5-nginx-ingress"
 
 var x001 = &Rule{ID: "X-001", Severity: Warn, Kinds: []string{KindIngress}, Family: "cross-controller",
-	Title:  "affinity annotations of another ingress controller; the controller serving this Ingress ignores them",
-	Fix:    "remove the other controller's annotations and configure affinity the way this Ingress's controller reads it (the message names the equivalent)",
-	Source: "kubernetes/kubernetes#51711; kubernetes-retired/contrib#2631; nginx/kubernetes-ingress#500"}
+	Title:   "affinity annotations of another ingress controller; the controller serving this Ingress ignores them",
+	Fix:     "use this controller's equivalent (the message names it) and remove the others",
+	Explain: "One warning per foreign dialect, at its first key. When only a class name shared by two controllers says which serves the Ingress (\"nginx\": ingress-nginx or F5 NGINX; \"haproxy\": HAProxy Ingress or HAProxy Technologies), the message names both, and the other controller of that name is never reported as foreign.",
+	Source:  "kubernetes/kubernetes#51711; kubernetes-retired/contrib#2631; nginx/kubernetes-ingress#500"}
 
 var crossRules = []*Rule{x001}
 
 // xOwner returns the controller whose affinity dialect annotation k is.
 func xOwner(k, v string) (Controller, bool) {
 	if n, ok := strings.CutPrefix(k, ngxPrefix); ok {
-		switch {
-		case n == "affinity", n == "affinity-mode", n == "affinity-canary-behavior",
-			strings.HasPrefix(n, "session-cookie-"), strings.HasPrefix(n, "upstream-hash-by"):
-			return ControllerNginx, true
-		}
-		return "", false
+		return ControllerNginx, ngxStickyName(n)
 	}
 	switch {
 	case k == "nginx.com/sticky-cookie-services" || k == "nginx.org/sticky-cookie-services":
@@ -88,63 +84,78 @@ func validateIngressForeign(ing, old *networkingv1.Ingress, ctx *Context) (field
 		}
 		keys[owner] = append(keys[owner], k)
 	}
+	shared := ctx.Related.ClassShared
 	for _, owner := range owners {
 		ks := keys[owner]
-		f.warn(x001, annPath(ks[0]), nil, xName(owner)+" annotation(s) "+xList(ks)+" are ignored by "+
-			xName(ctrl)+"; the equivalent is "+xEquivalent(ctrl))
+		what := xName(owner, false) + " key"
+		if len(ks) > 1 {
+			what = strconv.Itoa(len(ks)) + " " + what + "s"
+		}
+		f.warn(ruleWithFix(x001, "use "+xEquivalent(ctrl, shared)), annPath(ks[0]), nil, what+" ignored by "+xName(ctrl, shared))
 	}
 	return f.result()
 }
 
-func xList(ks []string) string {
-	if len(ks) <= 3 {
-		return strings.Join(ks, ", ")
-	}
-	return strings.Join(ks[:3], ", ") + " and " + strconv.Itoa(len(ks)-3) + " more"
-}
-
-func xName(c Controller) string {
+// xName is a controller's short name; shared names both controllers of a
+// shared class name.
+func xName(c Controller, shared bool) string {
 	switch c {
 	case ControllerNginx:
+		if shared {
+			return "ingress-nginx or F5 NGINX"
+		}
 		return "ingress-nginx"
 	case xF5NGINX:
-		return "F5 NGINX Ingress Controller"
+		return "F5 NGINX"
 	case ControllerAWS:
-		return "AWS Load Balancer Controller"
+		return "AWS LB Controller"
 	case ControllerGCE:
-		return "GKE Ingress (ingress-gce)"
+		return "GKE Ingress"
 	case ControllerTraefik:
 		return "Traefik"
 	case ControllerAGIC:
-		return "Azure Application Gateway Ingress Controller"
-	case ControllerHAProxy:
-		return "HAProxy Ingress (haproxy-ingress.github.io)"
-	case ControllerHAProxyTech:
-		return "HAProxy Technologies Ingress Controller (haproxy.org)"
+		return "Azure AGIC"
+	case ControllerHAProxy, ControllerHAProxyTech:
+		if shared {
+			return "both HAProxy controllers"
+		}
+		if c == ControllerHAProxy {
+			return "HAProxy Ingress"
+		}
+		return "HAProxy Technologies"
 	case ControllerCCE:
-		return "Huawei CCE ELB Ingress"
+		return "Huawei CCE ELB"
 	}
 	return string(c)
 }
 
-func xEquivalent(c Controller) string {
+// xEquivalent is how controller c turns on affinity, kept short: it is the
+// fix of X-001's message.
+func xEquivalent(c Controller, shared bool) string {
 	switch c {
 	case ControllerNginx:
-		return `nginx.ingress.kubernetes.io/affinity: "cookie" (with session-cookie-* annotations)`
+		if shared {
+			return `nginx.ingress.kubernetes.io/affinity (F5: nginx.com/sticky-cookie-services)`
+		}
+		return `nginx.ingress.kubernetes.io/affinity: "cookie"`
 	case ControllerAWS:
-		return `alb.ingress.kubernetes.io/target-group-attributes: stickiness.enabled=true,stickiness.type=lb_cookie with alb.ingress.kubernetes.io/target-type: ip`
+		return `alb.ingress.kubernetes.io/target-group-attributes: stickiness.enabled=true`
 	case ControllerGCE:
-		return `a BackendConfig with spec.sessionAffinity.affinityType: GENERATED_COOKIE, attached to the Service with cloud.google.com/backend-config`
+		return `a BackendConfig with sessionAffinity GENERATED_COOKIE`
 	case ControllerTraefik:
-		return `traefik.ingress.kubernetes.io/service.sticky.cookie: "true" on the backend Service`
+		return `traefik.ingress.kubernetes.io/service.sticky.cookie on the Service`
 	case ControllerAGIC:
 		return `appgw.ingress.kubernetes.io/cookie-based-affinity: "true"`
-	case ControllerHAProxy:
-		return `haproxy-ingress.github.io/affinity: "cookie"`
-	case ControllerHAProxyTech:
+	case ControllerHAProxy, ControllerHAProxyTech:
+		if shared {
+			return `haproxy-ingress.github.io/affinity or haproxy.org/cookie-persistence`
+		}
+		if c == ControllerHAProxy {
+			return `haproxy-ingress.github.io/affinity: "cookie"`
+		}
 		return `haproxy.org/cookie-persistence: "<cookie-name>"`
 	case ControllerCCE:
-		return `kubernetes.io/elb.session-affinity-mode: HTTP_COOKIE on the Ingress or its backend Service`
+		return `kubernetes.io/elb.session-affinity-mode: HTTP_COOKIE`
 	}
 	return "the controller's own affinity configuration"
 }

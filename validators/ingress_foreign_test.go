@@ -13,6 +13,7 @@ func TestIngressForeign(t *testing.T) {
 		name     string
 		opts     []ingOpt
 		ctrl     Controller
+		shared   bool
 		wantWarn []finding
 	}{
 		{name: "nginx annotations on an nginx Ingress", opts: []ingOpt{nginxAff}, ctrl: ControllerNginx},
@@ -33,6 +34,14 @@ func TestIngressForeign(t *testing.T) {
 		{name: "X-001 F5 key on AGIC", ctrl: ControllerAGIC, opts: []ingOpt{ingAnn("nginx.com/sticky-cookie-services", "serviceName=web")},
 			wantWarn: []finding{warn("X-001", p("nginx.com/sticky-cookie-services"))}},
 		{name: "HAProxy pair is HAP-003's", ctrl: ControllerHAProxy, opts: []ingOpt{ingAnn(hapTechCookie, "SRV")}},
+		{name: "HAProxy pair on the shared class name is nobody's", ctrl: ControllerHAProxy, shared: true, opts: []ingOpt{ingAnn(hapTechCookie, "SRV")}},
+		{name: "F5 keys on the shared class name nginx are nobody's", ctrl: ControllerNginx, shared: true,
+			opts: []ingOpt{ingAnn("nginx.com/sticky-cookie-services", "serviceName=web srv_id")}},
+		{name: "X-001 Traefik on the shared class name nginx", ctrl: ControllerNginx, shared: true,
+			opts:     []ingOpt{ingAnn(trfPrefix+"service.sticky.cookie", "true", "nginx.org/lb-method", "ip_hash")},
+			wantWarn: []finding{warn("X-001", p(trfPrefix+"service.sticky.cookie"))}},
+		{name: "X-001 nginx on the shared class name haproxy", ctrl: ControllerHAProxyTech, shared: true, opts: []ingOpt{nginxAff},
+			wantWarn: []finding{warn("X-001", p(ngxPrefix+"affinity"))}},
 		{name: "X-001 ALB stickiness on nginx", ctrl: ControllerNginx,
 			opts:     []ingOpt{ingAnn(annAWSALBAttrs, "stickiness.enabled=true,stickiness.lb_cookie.duration_seconds=60")},
 			wantWarn: []finding{warn("X-001", p(annAWSALBAttrs))}},
@@ -46,16 +55,14 @@ func TestIngressForeign(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ing := mkIng(tt.opts...)
 			before := ing.DeepCopy()
-			errs, warns := validateIngressForeign(ing, nil, ctxFor(tt.ctrl))
+			ctx := ctxFor(tt.ctrl)
+			ctx.Related.ClassShared = tt.shared
+			errs, warns := validateIngressForeign(ing, nil, ctx)
 			assertFindings(t, errs, warns, nil, tt.wantWarn)
+			assertMessagesFit(t, errs, warns)
 			assert.Equal(t, before, ing, "input modified")
 		})
 	}
-}
-
-func TestXListClips(t *testing.T) {
-	assert.Equal(t, "a, b", xList([]string{"a", "b"}))
-	assert.Equal(t, "a, b, c and 2 more", xList([]string{"a", "b", "c", "d", "e"}))
 }
 
 func FuzzIngressForeign(f *testing.F) {

@@ -23,19 +23,21 @@ const (
 )
 
 var hap001 = &Rule{ID: "HAP-001", Severity: Deny, Kinds: []string{KindIngress, KindService}, Family: "HAProxy Ingress",
-	Title:  `haproxy-ingress affinity is not "cookie", the only supported option; affinity stays off`,
-	Fix:    `set haproxy-ingress.github.io/affinity: "cookie"`,
+	Title:  `haproxy-ingress affinity is not "cookie", the only option; affinity stays off`,
+	Fix:    `write "cookie"`,
 	Source: "jcmoraisjr/haproxy-ingress docs/content/en/docs/configuration/keys.md §Affinity"}
 
 var hap002 = &Rule{ID: "HAP-002", Severity: Deny, Kinds: []string{KindIngress, KindService}, Family: "HAProxy Ingress",
-	Title:  "invalid haproxy-ingress session-cookie value; the controller ignores it and uses the default",
-	Fix:    "use insert, prefix or rewrite for session-cookie-strategy, server-name or pod-uid for session-cookie-value-strategy, and true/false for the boolean keys",
-	Source: "jcmoraisjr/haproxy-ingress docs/content/en/docs/configuration/keys.md §Affinity"}
+	Title:   "invalid value; haproxy-ingress uses the default",
+	Fix:     "use a supported value",
+	Explain: "session-cookie-strategy takes insert, prefix or rewrite; session-cookie-value-strategy server-name or pod-uid; session-cookie-dynamic, -preserve, -same-site and -shared true or false. The controller ignores any other value and uses the default.",
+	Source:  "jcmoraisjr/haproxy-ingress docs/content/en/docs/configuration/keys.md §Affinity"}
 
 var hap003 = &Rule{ID: "HAP-003", Severity: Warn, Kinds: []string{KindIngress}, Family: "HAProxy Ingress",
-	Title:  "affinity annotation of the other HAProxy controller; this Ingress's controller ignores it",
-	Fix:    `use haproxy-ingress.github.io/affinity: "cookie" for HAProxy Ingress (haproxy-ingress.github.io), haproxy.org/cookie-persistence: "<name>" for the HAProxy Technologies controller (haproxy.org)`,
-	Source: "haproxytech kubernetes-ingress annotations docs vs jcmoraisjr/haproxy-ingress keys.md"}
+	Title:   "affinity annotation of the other HAProxy controller; this Ingress's controller ignores it",
+	Fix:     `use haproxy-ingress.github.io/affinity: "cookie" (HAProxy Ingress) or haproxy.org/cookie-persistence: "<name>" (HAProxy Technologies)`,
+	Explain: "Reported only when an IngressClass object (spec.controller haproxy-ingress.github.io/controller or haproxy.org/...) says which controller serves the Ingress: both controllers use the class name \"haproxy\" by default, so the name alone, or the legacy kubernetes.io/ingress.class annotation, does not tell.",
+	Source:  "haproxytech kubernetes-ingress annotations docs vs jcmoraisjr/haproxy-ingress keys.md; both charts' default IngressClass name haproxy"}
 
 var haproxyRules = []*Rule{hap001, hap002, hap003}
 
@@ -70,12 +72,17 @@ func validateIngressHAProxy(ing, old *networkingv1.Ingress, ctx *Context) (field
 	if appliesTo(ctrl, ControllerHAProxy) {
 		hapValues(&f, a)
 	}
+	if ctx.Related.ClassShared {
+		return f.result() // either HAProxy controller may serve it
+	}
 	for _, k := range slices.Sorted(maps.Keys(a)) {
 		switch {
 		case ctrl == ControllerHAProxy && hapTechKey(k):
-			f.warn(hap003, annPath(k), nil, k+" belongs to the HAProxy Technologies controller (haproxy.org); this Ingress is served by HAProxy Ingress")
+			f.warn(ruleWithFix(hap003, `use haproxy-ingress.github.io/affinity: "cookie"`), annPath(k), nil,
+				"a HAProxy Technologies key on a HAProxy Ingress class")
 		case ctrl == ControllerHAProxyTech && hapAffinityKey(k):
-			f.warn(hap003, annPath(k), nil, k+" belongs to HAProxy Ingress (haproxy-ingress.github.io); this Ingress is served by the HAProxy Technologies controller")
+			f.warn(ruleWithFix(hap003, `use haproxy.org/cookie-persistence: "<cookie-name>"`), annPath(k), nil,
+				"a HAProxy Ingress key on a HAProxy Technologies class")
 		}
 	}
 	return f.result()
@@ -91,19 +98,19 @@ func hapValues(f *findings, a map[string]string) {
 		switch n {
 		case "affinity":
 			if v != "cookie" {
-				f.notSupported(hap001, annPath(k), clipValue(v), []string{"cookie"}, "")
+				f.notSupported(hap001, annPath(k), echoValue(v), []string{"cookie"}, "")
 			}
 		case "session-cookie-strategy":
 			if valid := []string{"insert", "prefix", "rewrite"}; !slices.Contains(valid, v) {
-				f.notSupported(hap002, annPath(k), clipValue(v), valid, "")
+				f.notSupported(hap002, annPath(k), echoValue(v), valid, "")
 			}
 		case "session-cookie-value-strategy":
 			if valid := []string{"server-name", "pod-uid"}; !slices.Contains(valid, v) {
-				f.notSupported(hap002, annPath(k), clipValue(v), valid, "")
+				f.notSupported(hap002, annPath(k), echoValue(v), valid, "")
 			}
 		case "session-cookie-dynamic", "session-cookie-preserve", "session-cookie-same-site", "session-cookie-shared":
 			if _, valid := parseBool(v); !valid {
-				f.invalid(hap002, annPath(k), clipValue(v), "must be true or false")
+				f.invalid(ruleWithFix(hap002, `write "true" or "false"`), annPath(k), echoValue(v), "not a boolean; haproxy-ingress uses the default")
 			}
 		}
 	}

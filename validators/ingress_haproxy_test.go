@@ -35,6 +35,7 @@ func TestServiceHAProxy(t *testing.T) {
 			before := svc.DeepCopy()
 			errs, warns := validateServiceHAProxy(svc, nil, ctxFor(ControllerUnknown))
 			assertFindings(t, errs, warns, tt.wantDeny, nil)
+			assertMessagesFit(t, errs, warns)
 			assert.Equal(t, before, svc, "input modified")
 		})
 	}
@@ -45,6 +46,7 @@ func TestIngressHAProxy(t *testing.T) {
 		name     string
 		opts     []ingOpt
 		ctrl     Controller
+		shared   bool // only the class name "haproxy" says the controller
 		wantDeny []finding
 		wantWarn []finding
 	}{
@@ -60,11 +62,17 @@ func TestIngressHAProxy(t *testing.T) {
 			ctrl: ControllerHAProxyTech, wantWarn: []finding{warn("HAP-003", hapP(hapPrefix+"affinity"))}},
 		{name: "haproxy.org key on HAProxy Technologies", opts: []ingOpt{ingAnn(hapTechCookie, "SRV")}, ctrl: ControllerHAProxyTech},
 		{name: "haproxy.org key with unknown controller", opts: []ingOpt{ingAnn(hapTechCookie, "SRV")}},
+		{name: "haproxy.org key on the shared class name haproxy", opts: []ingOpt{ingAnn(hapTechCookie, "SRV")}, ctrl: ControllerHAProxy, shared: true},
+		{name: "haproxy-ingress key on a shared class still has its values checked", opts: []ingOpt{ingAnn(hapPrefix+"affinity", "source", hapTechCookie, "SRV")},
+			ctrl: ControllerHAProxy, shared: true, wantDeny: []finding{deny("HAP-001", hapP(hapPrefix+"affinity"))}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			errs, warns := validateIngressHAProxy(mkIng(tt.opts...), nil, ctxFor(tt.ctrl))
+			ctx := ctxFor(tt.ctrl)
+			ctx.Related.ClassShared = tt.shared
+			errs, warns := validateIngressHAProxy(mkIng(tt.opts...), nil, ctx)
 			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)
+			assertMessagesFit(t, errs, warns)
 		})
 	}
 }

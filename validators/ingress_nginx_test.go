@@ -1,6 +1,7 @@
 package validators
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,15 +22,34 @@ func ngxP(name string) string { return annPath(ngxPrefix + name).String() }
 
 const ngxPath0 = "spec.rules[0].http.paths[0].path"
 
+// ngxCase is one row of an ingress-nginx Ingress rule table.
+type ngxCase struct {
+	name     string
+	opts     []ingOpt
+	ctrl     Controller
+	shared   bool // only the shared class name "nginx" says the controller
+	wantDeny []finding
+	wantWarn []finding
+}
+
+func runNgxCases(t *testing.T, tests []ngxCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ing := mkIng(tt.opts...)
+			before := ing.DeepCopy()
+			ctx := ctxFor(tt.ctrl)
+			ctx.Related.ClassShared = tt.shared
+			errs, warns := validateIngressNginx(ing, nil, ctx)
+			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)
+			assertMessagesFit(t, errs, warns)
+			assert.Equal(t, before, ing, "input modified")
+		})
+	}
+}
+
 func TestIngressNginx(t *testing.T) {
-	implSpecific := networkingv1.PathTypeImplementationSpecific
-	tests := []struct {
-		name     string
-		opts     []ingOpt
-		ctrl     Controller
-		wantDeny []finding
-		wantWarn []finding
-	}{
+	runNgxCases(t, []ngxCase{
 		{name: "no annotations"},
 		{name: "valid cookie affinity", opts: []ingOpt{ngxA("affinity", " cookie ", "affinity-mode", "persistent",
 			"session-cookie-name", "shop-aff", "session-cookie-max-age", "172800", "session-cookie-expires", "172800",
@@ -74,14 +94,7 @@ func TestIngressNginx(t *testing.T) {
 			wantDeny: []finding{deny("NGX-012", ngxP("session-cookie-secure")), deny("NGX-012", ngxP("use-regex"))}},
 		{name: "NGX-012 bools are not trimmed", opts: []ingOpt{ngxA("affinity", "cookie", "session-cookie-change-on-failure", " true")},
 			wantDeny: []finding{deny("NGX-012", ngxP("session-cookie-change-on-failure"))}},
-		{name: "NGX-013 regex path without cookie path", opts: []ingOpt{ngxA("affinity", "cookie"), ingPath("/api(/|$)(.*)", implSpecific)},
-			wantDeny: []finding{deny("NGX-013", ngxP("session-cookie-path"))}},
-		{name: "NGX-013 use-regex without cookie path", opts: []ingOpt{ngxA("affinity", "cookie", "use-regex", "true")},
-			wantDeny: []finding{deny("NGX-013", ngxP("session-cookie-path"))}},
-		{name: "NGX-013 rewrite-target without cookie path", opts: []ingOpt{ngxA("affinity", "cookie", "rewrite-target", "/$2")},
-			wantDeny: []finding{deny("NGX-013", ngxP("session-cookie-path"))}},
-		{name: "regex path with literal cookie path", opts: []ingOpt{ngxA("affinity", "cookie", "session-cookie-path", "/api"), ingPath("/api(/|$)(.*)", implSpecific)}},
-		{name: "regex path without affinity", opts: []ingOpt{ingPath("/api(/|$)(.*)", implSpecific)}},
+		{name: "session-cookie-partitioned is no ingress-nginx v1.15.1 annotation", opts: []ingOpt{ngxA("affinity", "cookie", "session-cookie-partitioned", "yes")}},
 		{name: "NGX-014 regex cookie path", opts: []ingOpt{ngxA("affinity", "cookie", "session-cookie-path", "/api/(.*)")},
 			wantDeny: []finding{deny("NGX-014", ngxP("session-cookie-path"))}},
 		{name: "NGX-014 Secure injection", opts: []ingOpt{ngxA("affinity", "cookie", "session-cookie-path", "/; Secure")},
@@ -100,21 +113,46 @@ func TestIngressNginx(t *testing.T) {
 		{name: "NGX-019 service-upstream", opts: []ingOpt{ngxA("affinity", "cookie", "service-upstream", "true")},
 			wantDeny: []finding{deny("NGX-019", ngxP("service-upstream"))}},
 		{name: "service-upstream false", opts: []ingOpt{ngxA("affinity", "cookie", "service-upstream", "false")}},
+		{name: "other controller: nginx rules do not run", ctrl: ControllerTraefik, opts: []ingOpt{ngxA("affinity", "Cookie")}},
+	})
+}
+
+// TestIngressNginxCookiePath is NGX-013: regex paths deny, use-regex with
+// literal paths warns, a literal path (also with rewrite-target) is fine.
+func TestIngressNginxCookiePath(t *testing.T) {
+	implSpecific := networkingv1.PathTypeImplementationSpecific
+	runNgxCases(t, []ngxCase{
+		{name: "NGX-013 regex path without cookie path", opts: []ingOpt{ngxA("affinity", "cookie"), ingPath("/api(/|$)(.*)", implSpecific)},
+			wantDeny: []finding{deny("NGX-013", ngxP("session-cookie-path"))}},
+		{name: "NGX-013 regex path with rewrite-target", opts: []ingOpt{ngxA("affinity", "cookie", "rewrite-target", "/$1"), ingPath("/(app1/.*)", implSpecific)},
+			wantDeny: []finding{deny("NGX-013", ngxP("session-cookie-path"))}},
+		{name: "NGX-013 regex characters without use-regex", opts: []ingOpt{ngxA("affinity", "cookie"), ingPath("/api/v[0-9]+", implSpecific)},
+			wantDeny: []finding{deny("NGX-013", ngxP("session-cookie-path"))}},
+		{name: "NGX-013 use-regex with literal paths only warns", opts: []ingOpt{ngxA("affinity", "cookie", "use-regex", "true"), ingPath("/app", implSpecific)},
+			wantWarn: []finding{warn("NGX-013", ngxP("session-cookie-path"))}},
+		{name: "literal path with rewrite-target works", opts: []ingOpt{ngxA("affinity", "cookie", "rewrite-target", "/"), ingPath("/app", networkingv1.PathTypePrefix)}},
+		{name: "use-regex false with literal path", opts: []ingOpt{ngxA("affinity", "cookie", "use-regex", "false")}},
+		{name: "regex path with cookie path set but invalid is NGX-014 only", opts: []ingOpt{ngxA("affinity", "cookie", "session-cookie-path", "/api/(.*)"), ingPath("/api/(.*)", implSpecific)},
+			wantDeny: []finding{deny("NGX-014", ngxP("session-cookie-path"))}},
+		{name: "regex path with literal cookie path", opts: []ingOpt{ngxA("affinity", "cookie", "session-cookie-path", "/api"), ingPath("/api(/|$)(.*)", implSpecific)}},
+		{name: "regex path without affinity", opts: []ingOpt{ingPath("/api(/|$)(.*)", implSpecific)}},
+	})
+}
+
+// TestIngressNginxForeign is NGX-025, with the class name "nginx" shared by
+// ingress-nginx and F5 NGINX.
+func TestIngressNginxForeign(t *testing.T) {
+	runNgxCases(t, []ngxCase{
 		{name: "NGX-025 legacy prefix on nginx", ctrl: ControllerNginx,
 			opts:     []ingOpt{ingAnn("ingress.kubernetes.io/affinity", "cookie", "nginx.com/sticky-cookie-services", "serviceName=web srv_id")},
 			wantWarn: []finding{warn("NGX-025", annPath("ingress.kubernetes.io/affinity").String()), warn("NGX-025", annPath("nginx.com/sticky-cookie-services").String())}},
+		{name: "NGX-025 shared class name: F5 keys may be read, the legacy prefix is not", ctrl: ControllerNginx, shared: true,
+			opts:     []ingOpt{ingAnn("ingress.kubernetes.io/affinity", "cookie", "nginx.com/sticky-cookie-services", "serviceName=web srv_id", "nginx.org/server-snippets", "x")},
+			wantWarn: []finding{warn("NGX-025", annPath("ingress.kubernetes.io/affinity").String())}},
+		{name: "NGX-025 nginx.org key on an ingress-nginx IngressClass", ctrl: ControllerNginx, opts: []ingOpt{ingAnn("nginx.org/lb-method", "ip_hash")},
+			wantWarn: []finding{warn("NGX-025", annPath("nginx.org/lb-method").String())}},
 		{name: "legacy prefix with unknown controller is not NGX-025", opts: []ingOpt{ingAnn("ingress.kubernetes.io/affinity", "cookie")}},
-		{name: "other controller: nginx rules do not run", ctrl: ControllerTraefik, opts: []ingOpt{ngxA("affinity", "Cookie")}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ing := mkIng(tt.opts...)
-			before := ing.DeepCopy()
-			errs, warns := validateIngressNginx(ing, nil, ctxFor(tt.ctrl))
-			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)
-			assert.Equal(t, before, ing, "input modified")
-		})
-	}
+	})
 }
 
 func TestIngressNginxOffline(t *testing.T) {
@@ -136,6 +174,7 @@ func TestIngressNginxOffline(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			errs, warns := validateIngressNginxOffline(mkIng(tt.opts...), nil, offlineCtx())
 			assertFindings(t, errs, warns, nil, tt.wantWarn)
+			assertMessagesFit(t, errs, warns)
 		})
 	}
 }
@@ -195,24 +234,109 @@ func TestIngressNginxShared(t *testing.T) {
 			ctx.Related.BackendServices = []*corev1.Service{svc}
 			errs, warns := validateIngressNginx(mkIng(tt.opts...), nil, ctx)
 			assertFindings(t, errs, warns, nil, tt.wantWarn)
+			assertMessagesFit(t, errs, warns)
 		})
 	}
 }
 
 func TestNgxLiteralPrefix(t *testing.T) {
 	for in, want := range map[string]string{
-		"/api(/|$)(.*)": "/api",
-		"/api/v1/(.*)":  "/api/v1",
-		"^/shop/.*":     "/shop",
-		"/foo.*":        "/",
-		"/":             "/",
-		"(.*)":          "/",
-		"/a/b":          "/a/b",
+		"/api(/|$)(.*)":         "/api",
+		"/api(?:/|$)(.*)":       "/api",
+		"/api/v1/(.*)":          "/api/v1",
+		"^/shop/.*":             "/shop",
+		"/(app1/.*)":            "/app1",
+		"/(?:app1/.*)":          "/app1",
+		"/((app1)/x)/.*":        "/app1/x",
+		"/api/v[0-9]+/.*":       "/api",
+		"/app/?":                "/app",
+		"/app/?(.*)":            "/app",
+		"/apps?":                "/",
+		"/a+":                   "/",
+		"/(app1|app2)/.*":       "/",
+		"/(app1)?/x":            "/",
+		"/api(/.*)?":            "/api",
+		"/api(/.*)?x":           "/",
+		"/api(|/.*)":            "/api",
+		"/a|/b":                 "/",
+		"/files\\.d/(.*)":       "/files.d",
+		"/x\\d+":                "/",
+		"/(?i)api":              "/",
+		"/foo.*":                "/",
+		"/":                     "/",
+		"(.*)":                  "/",
+		"/a/b":                  "/a/b",
+		"/a/b/":                 "/a/b",
+		"/unclosed(abc":         "/unclosedabc",
+		"/stray)/x":             "/",
+		"":                      "/",
+		"/api/(?P<rest>.*)$":    "/api",
+		"/static/.+\\.(js|css)": "/static",
 	} {
 		assert.Equal(t, want, ngxLiteralPrefix(in), in)
 	}
-	assert.Len(t, clipValue(string(make([]byte, 1000))), 67)
-	assert.Equal(t, "short", clipValue("short"))
+}
+
+func TestNgxCommonPrefix(t *testing.T) {
+	assert.Equal(t, "/", ngxCommonPrefix(nil))
+	assert.Equal(t, "/app1", ngxCommonPrefix([]string{"/app1"}))
+	assert.Equal(t, "/shop", ngxCommonPrefix([]string{"/shop/api", "/shop/ui", "/shop"}))
+	assert.Equal(t, "/", ngxCommonPrefix([]string{"/app1", "/app2"}), "segments, not characters")
+	assert.Equal(t, "/", ngxCommonPrefix([]string{"/", "/app"}))
+}
+
+// TestNgx013Fix: the suggested fix never proposes a value the message
+// forbids, names the literal prefix when there is one, and asks for a
+// cookie name of its own with "/".
+func TestNgx013Fix(t *testing.T) {
+	implSpecific := networkingv1.PathTypeImplementationSpecific
+	tests := []struct {
+		path, want string
+	}{
+		{"/(app1/.*)", `fix: set session-cookie-path: "/app1"`},
+		{"/api(/|$)(.*)", `fix: set session-cookie-path: "/api"`},
+		{"/(.*)", `fix: set session-cookie-path: "/" and a session-cookie-name of its own`},
+		{"/" + strings.Repeat("seg/", 12) + "(.*)", "fix: set session-cookie-path to the paths' literal prefix"},
+	}
+	for _, tt := range tests {
+		errs, _ := validateIngressNginx(mkIng(ngxA("affinity", "cookie"), ingPath(tt.path, implSpecific)), nil, ctxFor(ControllerNginx))
+		if assert.Len(t, errs, 1, tt.path) {
+			assert.Equal(t, "NGX-013", errs[0].Origin)
+			assert.Contains(t, errs[0].Detail, tt.want, tt.path)
+			assert.Equal(t, 1, strings.Count(errs[0].Detail, "session-cookie-path"), "one instruction, nothing it contradicts: %s", errs[0].Detail)
+		}
+	}
+	_, warns := validateIngressNginx(mkIng(ngxA("affinity", "cookie", "use-regex", "true"), ingPath("/app", implSpecific)), nil, ctxFor(ControllerNginx))
+	if assert.Len(t, warns, 1) {
+		assert.Contains(t, warns[0].Message, `fix: set session-cookie-path: "/app"`)
+	}
+}
+
+func TestServiceNginx(t *testing.T) {
+	tests := []struct {
+		name     string
+		opts     []svcOpt
+		wantWarn []finding
+	}{
+		{name: "no annotations"},
+		{name: "NGX-026 cookie affinity written on a Service", opts: []svcOpt{svcAnn(ngxPrefix+"affinity", "cookie", ngxPrefix+"session-cookie-name", "route",
+			ngxPrefix+"affinity-mode", "persistent")},
+			wantWarn: []finding{warn("NGX-026", ngxP("affinity")), warn("NGX-026", ngxP("affinity-mode")), warn("NGX-026", ngxP("session-cookie-name"))}},
+		{name: "NGX-026 upstream-hash-by on a Service", opts: []svcOpt{svcAnn(ngxPrefix+"upstream-hash-by", "$remote_addr")},
+			wantWarn: []finding{warn("NGX-026", ngxP("upstream-hash-by"))}},
+		{name: "other nginx annotations on a Service are not affinity", opts: []svcOpt{svcAnn(ngxPrefix+"backend-protocol", "HTTPS")}},
+		{name: "the legacy prefix on a Service is HAProxy Ingress's", opts: []svcOpt{svcAnn("ingress.kubernetes.io/affinity", "cookie")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := mkSvc(tt.opts...)
+			before := svc.DeepCopy()
+			errs, warns := validateServiceNginx(svc, nil, ctxFor(ControllerUnknown))
+			assertFindings(t, errs, warns, nil, tt.wantWarn)
+			assertMessagesFit(t, errs, warns)
+			assert.Equal(t, before, svc, "input modified")
+		})
+	}
 }
 
 func FuzzIngressNginx(f *testing.F) {

@@ -21,19 +21,20 @@ import (
 const trfPrefix = "traefik.ingress.kubernetes.io/"
 
 var trf001 = &Rule{ID: "TRF-001", Severity: Warn, Kinds: []string{KindIngress}, Family: "Traefik",
-	Title:  "traefik service.* annotation on an Ingress; Traefik reads service.* annotations only from the Kubernetes Service",
-	Fix:    "move the traefik.ingress.kubernetes.io/service.* annotations to the backend Service",
+	Title:  "Traefik reads service.* annotations only from the Service, not the Ingress",
+	Fix:    "move it to the backend Service",
 	Source: "traefik pkg/provider/kubernetes/ingress/annotations.go (ServiceIng parsed from Service annotations); traefik#2392, #1068"}
 
 var trf002 = &Rule{ID: "TRF-002", Severity: Warn, Kinds: []string{KindService}, Family: "Traefik",
 	Title:  "service.sticky without a cookie does not enable stickiness in Traefik v2/v3",
-	Fix:    `set traefik.ingress.kubernetes.io/service.sticky.cookie: "true" (optionally with .name, .secure, .httponly, .samesite, .maxage)`,
+	Fix:    `set traefik.ingress.kubernetes.io/service.sticky.cookie: "true"`,
 	Source: "traefik#6916; pkg/config/dynamic/http_config.go Sticky"}
 
 var trf003 = &Rule{ID: "TRF-003", Severity: Deny, Kinds: []string{KindService}, Family: "Traefik",
-	Title:  "invalid Traefik sticky cookie value: Traefik fails to decode it, or silently disables the cookie or falls back to the default SameSite mode",
-	Fix:    `use "true"/"false" for sticky.cookie, .secure and .httponly, whole seconds for .maxage, and none, lax or strict for .samesite`,
-	Source: "traefik pkg/config/dynamic/http_config.go Cookie; pkg/server/service/loadbalancer/sticky.go convertSameSite; traefik/paerser parser/element_fill.go, nodes_metadata.go"}
+	Title:   "invalid Traefik sticky cookie value",
+	Fix:     `use "true"/"false" for sticky.cookie, .secure and .httponly, whole seconds for .maxage, and none, lax or strict for .samesite`,
+	Explain: "Traefik decodes these keys with traefik/paerser: a bad bool or integer fails the Service's configuration, a service.sticky or service.sticky.cookie value other than true/false silently disables the cookie, and an unknown SameSite falls back to the default mode.",
+	Source:  "traefik pkg/config/dynamic/http_config.go Cookie; pkg/server/service/loadbalancer/sticky.go convertSameSite; traefik/paerser parser/element_fill.go, nodes_metadata.go"}
 
 var trf004 = &Rule{ID: "TRF-004", Severity: Warn, Kinds: []string{KindService}, Family: "Traefik",
 	Title:  "SameSite=None sticky cookie without Secure; browsers reject it",
@@ -41,8 +42,8 @@ var trf004 = &Rule{ID: "TRF-004", Severity: Warn, Kinds: []string{KindService}, 
 	Source: "browser SameSite=None rule (as NGX-011); traefik sticky.go"}
 
 var trf005 = &Rule{ID: "TRF-005", Severity: Warn, Kinds: []string{KindService, KindIngress}, Family: "Traefik",
-	Title:  "Traefik v1 sticky-session annotation; Traefik v2/v3 ignores it",
-	Fix:    `use traefik.ingress.kubernetes.io/service.sticky.cookie: "true" on the backend Service`,
+	Title:  "Traefik v1 sticky annotation; Traefik v2/v3 ignores it",
+	Fix:    `use service.sticky.cookie: "true" on the backend Service`,
 	Source: "traefik#674, #2431 (v1 syntax)"}
 
 var traefikRules = []*Rule{trf001, trf002, trf003, trf004, trf005}
@@ -78,7 +79,7 @@ func validateServiceTraefik(svc, old *corev1.Service, ctx *Context) (field.Error
 	for _, k := range slices.Sorted(maps.Keys(a)) {
 		v := a[k]
 		if trfV1Key(k) {
-			f.warn(trf005, annPath(k), clipValue(v), "")
+			f.warn(trf005, annPath(k), echoValue(v), "")
 			continue
 		}
 		s, ok := trfSuffix(k)
@@ -94,19 +95,19 @@ func validateServiceTraefik(svc, old *corev1.Service, ctx *Context) (field.Error
 			trfCheckEnable(&f, k, v)
 		case "service.sticky.cookie.secure", "service.sticky.cookie.httponly":
 			if _, valid := parseBool(v); !valid {
-				f.invalid(trf003, annPath(k), clipValue(v), "must be true or false")
+				f.invalid(ruleWithFix(trf003, `write "true" or "false"`), annPath(k), echoValue(v), "not a boolean; Traefik fails to decode it")
 			}
 			if s == "service.sticky.cookie.secure" {
 				secureKey, secure = k, v
 			}
 		case "service.sticky.cookie.maxage":
 			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
-				f.invalid(trf003, annPath(k), clipValue(v), "maxage must be an integer number of seconds")
+				f.invalid(ruleWithFix(trf003, `write whole seconds, e.g. "3600"`), annPath(k), echoValue(v), "maxage is not an integer number of seconds")
 			}
 		case "service.sticky.cookie.samesite":
 			if v != "" && !slices.Contains([]string{"none", "lax", "strict"}, strings.ToLower(v)) {
-				f.notSupported(trf003, annPath(k), clipValue(v), []string{"none", "lax", "strict"},
-					"an unknown SameSite falls back to the default mode")
+				f.notSupported(ruleWithFix(trf003, "use none, lax or strict"), annPath(k), echoValue(v), []string{"none", "lax", "strict"},
+					"unknown SameSite; the default mode is used")
 			}
 			sameSite = v
 		}
@@ -128,7 +129,7 @@ func validateServiceTraefik(svc, old *corev1.Service, ctx *Context) (field.Error
 // silently disables it for anything but "false".
 func trfCheckEnable(f *findings, k, v string) {
 	if v != "" && !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
-		f.invalid(trf003, annPath(k), clipValue(v), `only "true" enables it; any other value silently disables it`)
+		f.invalid(ruleWithFix(trf003, `write "true" or "false"`), annPath(k), echoValue(v), `only "true" enables it; other values disable it`)
 	}
 }
 
@@ -140,9 +141,9 @@ func validateIngressTraefik(ing, old *networkingv1.Ingress, ctx *Context) (field
 	for _, k := range slices.Sorted(maps.Keys(ing.Annotations)) {
 		switch s, ok := trfSuffix(k); {
 		case trfV1Key(k):
-			f.warn(trf005, annPath(k), clipValue(ing.Annotations[k]), "")
+			f.warn(trf005, annPath(k), echoValue(ing.Annotations[k]), "")
 		case ok && strings.HasPrefix(s, "service."):
-			f.warn(trf001, annPath(k), nil, k+" on an Ingress is ignored")
+			f.warn(trf001, annPath(k), nil, "")
 		}
 	}
 	return f.result()

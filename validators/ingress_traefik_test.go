@@ -56,6 +56,7 @@ func TestServiceTraefik(t *testing.T) {
 			before := svc.DeepCopy()
 			errs, warns := validateServiceTraefik(svc, nil, ctxFor(ControllerUnknown))
 			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)
+			assertMessagesFit(t, errs, warns)
 			assert.Equal(t, before, svc, "input modified")
 		})
 	}
@@ -82,6 +83,7 @@ func TestIngressTraefik(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			errs, warns := validateIngressTraefik(mkIng(tt.opts...), nil, ctxFor(tt.ctrl))
 			assertFindings(t, errs, warns, nil, tt.wantWarn)
+			assertMessagesFit(t, errs, warns)
 		})
 	}
 }

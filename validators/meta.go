@@ -3,6 +3,7 @@ package validators
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -13,13 +14,13 @@ import (
 // Rules about stickyguard's own annotations.
 var (
 	sg001 = &Rule{
-		ID: "SG-001", Severity: Deny, Kinds: []string{KindService, KindIngress, KindDeployment}, Family: "stickyguard",
+		ID: "SG-001", Severity: Deny, Kinds: []string{KindService, KindIngress, KindDeployment, KindStatefulSet}, Family: "stickyguard",
 		Title:  "stickyguard.io/ignore is set without a reason",
 		Fix:    `give the exemption a reason, e.g. stickyguard.io/ignore: "legacy app, ticket OPS-123"`,
 		Source: "stickyguard exemption policy: exemptions must be visible and explained",
 	}
 	sg002 = &Rule{
-		ID: "SG-002", Severity: Deny, Kinds: []string{KindDeployment}, Family: "stickyguard",
+		ID: "SG-002", Severity: Deny, Kinds: []string{KindDeployment, KindStatefulSet}, Family: "stickyguard",
 		Title:  "stickyguard.io/anti-affinity has an unknown value",
 		Fix:    "use preferred, required or disabled",
 		Source: "stickyguard DEP-001 default",
@@ -32,26 +33,36 @@ var (
 	}
 
 	sgD01 = &Rule{
-		ID: "SG-D01", Severity: Deny, Kinds: []string{KindService, KindIngress, KindDeployment}, Family: "stickyguard", Offline: true,
-		Title:  "the object does not decode as its kind (a wrong type somewhere), so the API server rejects it with 400 before any rule runs",
-		Fix:    "fix the field named in the message to its API type (kubectl apply --dry-run=server shows the same error)",
+		ID: "SG-D01", Severity: Deny, Kinds: []string{KindService, KindIngress, KindDeployment, KindStatefulSet}, Family: "stickyguard", Offline: true,
+		Title: "the object does not decode as its kind (a value has the wrong type)",
+		Fix:   "give the value its API type; quote annotation and label values",
+		Explain: "The API server decodes the object into its Go type before any admission webhook runs; a wrong " +
+			"type (a number for a string, a string for an integer) fails with 400 and no rule ever sees the object. " +
+			"kubectl apply --dry-run=server shows the same error.",
 		Source: "API decode of typed objects (STICKY-FACTS §1.2)",
 	}
 )
 
-var metaRules = []*Rule{sg001, sg002, sg003, sgD01}
+var metaRules = []*Rule{sg001, sg002, sg003, sgD01, sgD02, sgD03}
 
 // DecodeError is the SG-D01 finding for an object that does not decode.
 func DecodeError(err error) *field.Error {
 	return field.Invalid(field.NewPath("(root)"), nil, message(sgD01, clipDecodeErr(err.Error()))).WithOrigin(sgD01.ID)
 }
 
+// clipDecodeErr keeps a decode error short enough that the whole finding
+// fits an admission warning (256 characters) with its fix.
 func clipDecodeErr(s string) string {
-	const max = 300
-	if len(s) > max {
-		return s[:max] + "..."
+	s = strings.TrimPrefix(s, "json: ")
+	const max = 120
+	if len(s) <= max {
+		return s
 	}
-	return s
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 var antiAffinityModes = []string{"preferred", "required", "disabled"}
@@ -67,7 +78,7 @@ func validateServiceMeta(svc, _ *corev1.Service, _ *Context) (field.ErrorList, W
 	checkIgnore(&f, svc.Annotations)
 	if v, ok := svc.Annotations[AnnKeepTrafficPolicy]; ok {
 		if _, err := strconv.ParseBool(strings.TrimSpace(v)); err != nil {
-			f.invalid(sg003, annPath(AnnKeepTrafficPolicy), clipValue(v), "")
+			f.invalid(sg003, annPath(AnnKeepTrafficPolicy), echoValue(v), "")
 		}
 	}
 	return f.result()
@@ -80,13 +91,23 @@ func validateIngressMeta(ing, _ *networkingv1.Ingress, _ *Context) (field.ErrorL
 }
 
 func validateDeploymentMeta(d, _ *appsv1.Deployment, _ *Context) (field.ErrorList, Warnings) {
+	return validateWorkloadMeta(d.Annotations)
+}
+
+func validateStatefulSetMeta(s, _ *appsv1.StatefulSet, _ *Context) (field.ErrorList, Warnings) {
+	return validateWorkloadMeta(s.Annotations)
+}
+
+// validateWorkloadMeta is SG-001 and SG-002 on a Deployment's or
+// StatefulSet's annotations.
+func validateWorkloadMeta(annotations map[string]string) (field.ErrorList, Warnings) {
 	var f findings
-	checkIgnore(&f, d.Annotations)
-	if v, ok := d.Annotations[AnnAntiAffinity]; ok {
+	checkIgnore(&f, annotations)
+	if v, ok := annotations[AnnAntiAffinity]; ok {
 		switch v {
 		case "preferred", "required", "disabled":
 		default:
-			f.notSupported(sg002, annPath(AnnAntiAffinity), clipValue(v), antiAffinityModes, "")
+			f.notSupported(sg002, annPath(AnnAntiAffinity), echoValue(v), antiAffinityModes, "")
 		}
 	}
 	return f.result()

@@ -2,8 +2,11 @@ package validators
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -30,6 +33,7 @@ const (
 	annAWSNLBTargetType = "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"
 	annAWSALBAttrs      = "alb.ingress.kubernetes.io/target-group-attributes"
 	annAWSALBTargetType = "alb.ingress.kubernetes.io/target-type"
+	annAWSLBType        = "service.beta.kubernetes.io/aws-load-balancer-type"
 
 	annGKENEG = "cloud.google.com/neg"
 
@@ -107,38 +111,90 @@ var ackKeys = func() map[string][2]string {
 	return m
 }()
 
-// StickyReason explains why a Service relies on source-IP stickiness at a
-// load balancer that delivers to nodes (the X-002 predicate); "" when it
-// does not.
-func StickyReason(svc *corev1.Service) string {
-	if !ExternallyAccessible(svc) {
-		return ""
+// Rule IDs of the externalTrafficPolicy Local default (DecideLocal).
+const (
+	ruleLocalDefault    = "SVC-005"
+	ruleCCELocalDefault = "CCE-008"
+)
+
+// nodeSticky reports the node-level stickiness of a Service (the X-002
+// predicate): the load balancer's own stickiness pins each client to a node,
+// so the node must not re-balance. It returns the rule of the Local default
+// (SVC-005, or CCE-008 for CCE ELB stickiness) and the reason, or "" when
+// the load balancer does not pin nodes: no provider stickiness, pod-direct
+// backends, or a Service type that gets no provider load balancer.
+// Plain sessionAffinity: ClientIP is not node-level stickiness.
+func nodeSticky(svc *corev1.Service, pol *policy.Policy) (rule, reason string) {
+	if PodDirect(svc, pol) {
+		return "", ""
+	}
+	lb := svc.Spec.Type == corev1.ServiceTypeLoadBalancer
+	if mode := svc.Annotations[annCCEMode]; pol.Cluster.CCE != policy.CCETurbo {
+		switch {
+		case mode == "SOURCE_IP" && lb:
+			return ruleCCELocalDefault, "CCE ELB SOURCE_IP stickiness"
+		case (mode == "HTTP_COOKIE" || mode == "APP_COOKIE") && (lb || svc.Spec.Type == corev1.ServiceTypeNodePort):
+			// The Service behind a CCE ELB Ingress (a NodePort in standard
+			// clusters) carries the pool's cookie stickiness.
+			return ruleCCELocalDefault, "CCE ELB " + mode + " stickiness"
+		}
+	}
+	if !lb {
+		return "", ""
+	}
+	if r := ackNodeSticky(svc); r != "" {
+		return ruleLocalDefault, r
+	}
+	if _, ok := awsNLBSticky(svc.Annotations); ok {
+		return ruleLocalDefault, "AWS NLB source_ip stickiness on instance targets"
+	}
+	return "", ""
+}
+
+// ackNodeSticky names the ACK CLB stickiness that applies to the Service's
+// listeners: persistence-timeout > 0 on TCP/UDP listeners, sticky-session on
+// on HTTP/HTTPS listeners (a key the listeners ignore does not count).
+func ackNodeSticky(svc *corev1.Service) string {
+	protos, known := ackListenerProtocols(svc)
+	has := func(want ...string) bool {
+		if !known {
+			return true
+		}
+		for _, p := range protos {
+			for _, w := range want {
+				if p == w {
+					return true
+				}
+			}
+		}
+		return false
 	}
 	a := svc.Annotations
-	if v, _ := ann(a, annCCEMode); v == "SOURCE_IP" && svc.Spec.Type == corev1.ServiceTypeLoadBalancer {
-		return "CCE ELB session-affinity-mode SOURCE_IP"
-	}
 	if _, v, ok := ackAnn(a, "persistence-timeout"); ok {
-		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
-			return "ACK CLB persistence-timeout " + strconv.Itoa(n)
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 && has("tcp", "udp") {
+			return "ACK CLB persistence-timeout"
 		}
 	}
-	if v, ok := ann(a, annAWSNLBAttrs); ok {
-		if m, err := ParseAWSStringMap(v); err == nil && m["stickiness.enabled"] == "true" && m["stickiness.type"] == "source_ip" {
-			return "AWS NLB source_ip stickiness"
-		}
-	}
-	if svc.Spec.Type == corev1.ServiceTypeLoadBalancer && Affinity(svc) == corev1.ServiceAffinityClientIP {
-		return "sessionAffinity ClientIP on a cloud load balancer (mapped to source-IP distribution)"
+	if _, v, ok := ackAnn(a, "sticky-session"); ok && strings.TrimSpace(v) == "on" && has("http", "https") {
+		return "ACK CLB sticky-session"
 	}
 	return ""
 }
 
-// CCECookieSticky reports a CCE HTTP_COOKIE/APP_COOKIE Service that backs an
-// ELB Ingress (CCE-008's L7 case).
-func CCECookieSticky(svc *corev1.Service) bool {
-	v, _ := ann(svc.Annotations, annCCEMode)
-	return (v == "HTTP_COOKIE" || v == "APP_COOKIE") && ExternallyAccessible(svc)
+// awsNLBSticky reports the first NLB target-group-attributes annotation
+// (including the per-port .PORT keys) that enables stickiness (source_ip,
+// the only NLB type; AWS-005 denies others). Target types are not checked.
+func awsNLBSticky(a map[string]string) (string, bool) {
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		if k != annAWSNLBAttrs && !strings.HasPrefix(k, annAWSNLBAttrs+".") {
+			continue
+		}
+		m, err := ParseAWSStringMap(a[k])
+		if err == nil && m["stickiness.enabled"] == "true" && (m["stickiness.type"] == "" || m["stickiness.type"] == "source_ip") {
+			return k, true
+		}
+	}
+	return "", false
 }
 
 // PodDirect reports whether the Service's load balancer sends traffic to pod
@@ -147,6 +203,9 @@ func CCECookieSticky(svc *corev1.Service) bool {
 func PodDirect(svc *corev1.Service, pol *policy.Policy) bool {
 	a := svc.Annotations
 	if v, _ := ann(a, annAWSNLBTargetType); strings.TrimSpace(v) == "ip" {
+		return true
+	}
+	if v, _ := ann(a, annAWSLBType); strings.TrimSpace(v) == "nlb-ip" {
 		return true
 	}
 	if v, _ := ann(a, annAWSALBTargetType); strings.TrimSpace(v) == "ip" {
@@ -178,36 +237,76 @@ func NEGIngress(v string) bool {
 	return json.Unmarshal([]byte(v), &neg) == nil && neg.Ingress
 }
 
-// NeedsLocal reports whether stickyguard would set externalTrafficPolicy
-// Local on this Service (SVC-005, CCE-008, X-002/X-003), with the reason.
-func NeedsLocal(svc *corev1.Service, pol *policy.Policy) (string, bool) {
-	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer && svc.Spec.Type != corev1.ServiceTypeNodePort {
-		return "", false
+// LocalDecision is stickyguard's answer on the externalTrafficPolicy Local
+// default (SVC-005, CCE-008) for one Service.
+type LocalDecision struct {
+	// Rule is the default's rule ID; "" when the Service has no node-level
+	// stickiness (nothing to decide).
+	Rule string
+	// Reason names the node-level stickiness, for messages.
+	Reason string
+	// Set is true when stickyguard sets Local: needed, not Local yet, and
+	// nothing keeps it from doing so.
+	Set bool
+	// Blocked says why Local is needed but not set ("" otherwise).
+	Blocked string
+}
+
+// DecideLocal is the one decision on the Local default: the engine fills the
+// default when Set, and every rule that needs the Service's traffic policy
+// after defaults asks it (EffectiveLocal), so a policy override, an opt-out
+// or an explicit value changes the engine and the rules alike. asWritten
+// means the object is as its author wrote it (offline, no API defaults): an
+// explicit externalTrafficPolicy: Cluster is then visible and kept.
+func DecideLocal(svc *corev1.Service, pol *policy.Policy, asWritten bool) LocalDecision {
+	rule, reason := nodeSticky(svc, pol)
+	d := LocalDecision{Rule: rule, Reason: reason}
+	if rule == "" || svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal {
+		return d
 	}
-	if PodDirect(svc, pol) {
-		return "", false
+	switch {
+	case pol.Override(rule) == policy.OverrideDisabled:
+		d.Blocked = "the policy disables " + rule
+	case !pol.SetLocal():
+		d.Blocked = "the policy turns the Local default off"
+	case KeepsTrafficPolicy(svc):
+		d.Blocked = AnnKeepTrafficPolicy + " keeps Cluster"
+	case asWritten && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyCluster:
+		d.Blocked = "Cluster is written explicitly, so stickyguard keeps it"
+	default:
+		d.Set = true
 	}
-	if r := StickyReason(svc); r != "" {
-		return r, true
+	return d
+}
+
+// EffectiveLocal reports whether the Service is Local once stickyguard's
+// defaults apply: Local already, or DecideLocal sets it.
+func EffectiveLocal(svc *corev1.Service, pol *policy.Policy, asWritten bool) bool {
+	return svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal || DecideLocal(svc, pol, asWritten).Set
+}
+
+// SpreadReason says why the pods behind this Service should run at most one
+// per node (DEP-001, SVC-012): node-level stickiness at the load balancer
+// or ClientIP affinity with externalTrafficPolicy Local. A Service
+// that is merely Local (an ingress controller's own Service) is not sticky
+// and needs no spread. "" when none applies.
+func SpreadReason(svc *corev1.Service, pol *policy.Policy) string {
+	if !ExternallyAccessible(svc) || len(svc.Spec.Selector) == 0 || PodDirect(svc, pol) {
+		return ""
 	}
-	if CCECookieSticky(svc) && pol.Cluster.CCE != policy.CCETurbo {
-		return "CCE ELB cookie stickiness in a CCE standard cluster", true
+	if _, r := nodeSticky(svc, pol); r != "" {
+		return r
 	}
-	return "", false
+	if Affinity(svc) == corev1.ServiceAffinityClientIP && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal {
+		return "ClientIP affinity with externalTrafficPolicy Local"
+	}
+	return ""
 }
 
 // NeedsSpread reports whether the pods behind this Service should run at
-// most one per node (DEP-001): the Service is Local or relies on source-IP
-// stickiness at a node-delivering load balancer.
+// most one per node (see SpreadReason).
 func NeedsSpread(svc *corev1.Service, pol *policy.Policy) bool {
-	if !ExternallyAccessible(svc) || len(svc.Spec.Selector) == 0 || PodDirect(svc, pol) {
-		return false
-	}
-	if svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal {
-		return true
-	}
-	_, needs := NeedsLocal(svc, pol)
-	return needs
+	return SpreadReason(svc, pol) != ""
 }
 
 // KeepsTrafficPolicy reports the stickyguard.io/keep-traffic-policy opt-out.
@@ -272,6 +371,20 @@ func splitEscapedCommas(s string) []string {
 		}
 	}
 	return append(parts, cur.String())
+}
+
+// clipTo shortens an echoed string to at most limit bytes (at a rune
+// boundary, "..." appended) where a long field path leaves less room than
+// clipValue's 64 bytes in a 256-character message.
+func clipTo(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 // parseBool mirrors strconv.ParseBool, the parser every controller here uses.

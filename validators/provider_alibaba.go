@@ -25,35 +25,38 @@ var ackCookieRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 var (
 	ack001 = &Rule{ID: "ACK-001", Severity: Deny, Kinds: []string{KindService}, Family: ackFamily,
 		Title:  "CLB persistence-timeout is not an integer in 0-3600 seconds",
-		Fix:    "set service.beta.kubernetes.io/alibaba-cloud-loadbalancer-persistence-timeout to an integer 0-3600 (seconds, 0 = off)",
+		Fix:    "use an integer 0-3600 (seconds, 0 = off)",
 		Source: ackSrcUsage + "; pkg/controller/service/clbv1/listeners.go (strconv.Atoi, \"must be integer\")"}
 	ack002 = &Rule{ID: "ACK-002", Severity: Deny, Kinds: []string{KindService}, Family: ackFamily,
 		Title:  "CLB sticky-session is not on or off",
-		Fix:    "set service.beta.kubernetes.io/alibaba-cloud-loadbalancer-sticky-session to \"on\" or \"off\"",
+		Fix:    `set "on" or "off"`,
 		Source: ackSrcUsage + " (\"Valid values: on or off\")"}
 	ack003 = &Rule{ID: "ACK-003", Severity: Deny, Kinds: []string{KindService}, Family: ackFamily,
 		Title:  "CLB sticky-session on without a sticky-session-type of insert or server",
-		Fix:    "set service.beta.kubernetes.io/alibaba-cloud-loadbalancer-sticky-session-type to \"insert\" or \"server\"",
+		Fix:    `set sticky-session-type to "insert" or "server"`,
 		Source: ackSrcUsage + " (\"mandatory when sticky-session is on\")"}
 	ack004 = &Rule{ID: "ACK-004", Severity: Deny, Kinds: []string{KindService}, Family: ackFamily,
 		Title:  "CLB insert-cookie stickiness without a cookie-timeout integer in 1-86400 seconds",
-		Fix:    "set service.beta.kubernetes.io/alibaba-cloud-loadbalancer-cookie-timeout to an integer 1-86400 (seconds)",
+		Fix:    "set cookie-timeout to an integer 1-86400 (seconds)",
 		Source: "kubernetes/cloud-provider-alibaba-cloud docs/zh/usage.md (1-86400); pkg/model/load_balancer.go CookieTimeout"}
 	ack005 = &Rule{ID: "ACK-005", Severity: Deny, Kinds: []string{KindService}, Family: ackFamily,
 		Title:  "CLB server-cookie stickiness without a valid cookie name (1-200 of A-Z a-z 0-9 _ -, not starting with $)",
-		Fix:    "set service.beta.kubernetes.io/alibaba-cloud-loadbalancer-cookie to the application's cookie name, e.g. JSESSIONID",
+		Fix:    "set the cookie to the app's cookie name, e.g. JSESSIONID",
 		Source: ackSrcUsage + " §11 and annotation table"}
 	ack006 = &Rule{ID: "ACK-006", Severity: Warn, Kinds: []string{KindService}, Family: ackFamily,
-		Title:  "CLB stickiness key that does not apply to the Service's listeners (persistence-timeout is TCP-only, sticky-session HTTP/HTTPS-only)",
-		Fix:    "use persistence-timeout for TCP listeners and sticky-session for HTTP/HTTPS listeners (declared with …-protocol-port: http:80)",
-		Source: ackSrcUsage + " (\"Only worked with TCP listeners\", \"Only HTTP & HTTPS\")"}
+		Title:   "CLB stickiness key that does not apply to the Service's listeners (persistence-timeout is TCP-only, sticky-session HTTP/HTTPS-only)",
+		Fix:     "persistence-timeout is for TCP listeners, sticky-session for HTTP(S) ones",
+		Explain: "Listener protocols come from …-protocol-port (e.g. http:80,https:443), else each Service port's protocol.",
+		Source:  ackSrcUsage + " (\"Only worked with TCP listeners\", \"Only HTTP & HTTPS\")"}
 )
 
 var ackRules = []*Rule{ack001, ack002, ack003, ack004, ack005, ack006}
 
 func validateServiceACK(svc, _ *corev1.Service, _ *Context) (field.ErrorList, Warnings) {
 	a := svc.Annotations
-	if len(a) == 0 {
+	// The CCM provisions a CLB, and reads these keys, only for type
+	// LoadBalancer; elsewhere they do nothing (SVC-014 says so).
+	if len(a) == 0 || svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
 		return nil, nil
 	}
 	var f findings
@@ -105,10 +108,10 @@ func validateServiceACK(svc, _ *corev1.Service, _ *Context) (field.ErrorList, Wa
 			}
 		}
 		if persist && httpN == len(protos) {
-			f.warn(ack006, annPath(persistKey), nil, "persistence-timeout only works on TCP listeners; every listener of this Service is HTTP/HTTPS, so it is ignored")
+			f.warn(ack006, annPath(persistKey), nil, "ignored: every listener is HTTP/HTTPS")
 		}
 		if on && httpN == 0 {
-			f.warn(ack006, annPath(stickyKey), nil, "sticky-session only works on HTTP/HTTPS listeners; this Service's listeners are TCP/UDP, so it is ignored")
+			f.warn(ack006, annPath(stickyKey), nil, "ignored: every listener is TCP/UDP")
 		}
 	}
 	return f.result()

@@ -8,19 +8,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-func TestProviderAlibabaService(t *testing.T) {
+func alibabaServiceCases() []svcCase {
 	cur := func(s string) string { return ackPrefix + s }
 	leg := func(s string) string { return ackLegacyPrefix + s }
 	p := func(k string) string { return annPath(k).String() }
 	lb := svcType(corev1.ServiceTypeLoadBalancer)
 	http := svcAnn(cur("protocol-port"), "http:80")
-	tests := []struct {
-		name     string
-		svc      *corev1.Service
-		wantDeny []finding
-		wantWarn []finding
-	}{
+	return []svcCase{
 		{name: "no annotations", svc: mkSvc(lb)},
+		{name: "NodePort: no CLB reads the keys, SVC-014 warns instead",
+			svc: mkSvc(svcType(corev1.ServiceTypeNodePort), svcAnn(cur("persistence-timeout"), "30m", cur("sticky-session"), "true"))},
 		{name: "TCP persistence ok", svc: mkSvc(lb, svcAnn(cur("persistence-timeout"), "1800"))},
 		{name: "empty value is unset", svc: mkSvc(lb, svcAnn(cur("persistence-timeout"), ""))},
 		{name: "ACK-001 not an integer", svc: mkSvc(lb, svcAnn(cur("persistence-timeout"), "30m")),
@@ -69,14 +66,10 @@ func TestProviderAlibabaService(t *testing.T) {
 		{name: "ACK-006 skipped when protocol-port does not parse", svc: mkSvc(lb, svcAnn(cur("protocol-port"), "HTTP:80",
 			cur("persistence-timeout"), "600"))},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			before := tt.svc.DeepCopy()
-			errs, warns := validateServiceACK(tt.svc, nil, ctxFor(ControllerUnknown))
-			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)
-			assert.Equal(t, before, tt.svc, "input modified")
-		})
-	}
+}
+
+func TestProviderAlibabaService(t *testing.T) {
+	runSvcCases(t, validateServiceACK, alibabaServiceCases())
 }
 
 func TestProviderAlibabaListenerProtocols(t *testing.T) {

@@ -2,6 +2,7 @@ package validators
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -22,7 +23,6 @@ import (
 const (
 	awsFamily          = "AWS Load Balancer Controller"
 	annAWSActionPrefix = "alb.ingress.kubernetes.io/actions."
-	annAWSLBType       = "service.beta.kubernetes.io/aws-load-balancer-type"
 	awsMaxDuration     = 604800
 
 	awsSrcIngressDocs = "aws-load-balancer-controller docs/guide/ingress/annotations.md"
@@ -33,11 +33,14 @@ const (
 var (
 	aws001 = &Rule{ID: "AWS-001", Severity: Deny, Kinds: []string{KindService, KindIngress}, Family: awsFamily,
 		Title:  "target-group-attributes is not a k=v[,k=v]* stringMap",
-		Fix:    "write target-group-attributes as comma-separated key=value pairs, e.g. stickiness.enabled=true,stickiness.type=lb_cookie",
+		Fix:    "write comma-separated key=value pairs (k=v,k=v)",
 		Source: "aws-load-balancer-controller pkg/annotations/parser.go ParseStringMapAnnotation"}
 	aws002 = &Rule{ID: "AWS-002", Severity: Deny, Kinds: []string{KindService, KindIngress}, Family: awsFamily,
-		Title:  "unknown or misspelled stickiness target group attribute",
-		Fix:    "use stickiness.enabled, stickiness.type, stickiness.lb_cookie.duration_seconds, stickiness.app_cookie.cookie_name or stickiness.app_cookie.duration_seconds (NLB: the first two only)",
+		Title: "unknown or misspelled stickiness target group attribute",
+		Fix:   "use only the documented stickiness.* keys (NLB: enabled and type only)",
+		Explain: "ALB target groups take stickiness.enabled, stickiness.type, stickiness.lb_cookie.duration_seconds, " +
+			"stickiness.app_cookie.cookie_name and stickiness.app_cookie.duration_seconds; NLB target groups only the first two. " +
+			"The controller passes attributes to the AWS API unvalidated, which rejects unknown keys.",
 		Source: "aws-load-balancer-controller#895; " + awsSrcAPI}
 	aws003 = &Rule{ID: "AWS-003", Severity: Deny, Kinds: []string{KindService, KindIngress}, Family: awsFamily,
 		Title:  "stickiness.enabled is not true or false",
@@ -45,36 +48,44 @@ var (
 		Source: awsSrcAPI}
 	aws004 = &Rule{ID: "AWS-004", Severity: Deny, Kinds: []string{KindService, KindIngress}, Family: awsFamily,
 		Title:  "ALB stickiness.type is not lb_cookie or app_cookie",
-		Fix:    "set stickiness.type=lb_cookie or stickiness.type=app_cookie on ALB target groups",
+		Fix:    "set stickiness.type=lb_cookie or stickiness.type=app_cookie",
 		Source: awsSrcAPI + " (lb_cookie, app_cookie for ALBs)"}
 	aws005 = &Rule{ID: "AWS-005", Severity: Deny, Kinds: []string{KindService}, Family: awsFamily,
 		Title:  "NLB stickiness.type is not source_ip",
-		Fix:    "set stickiness.type=source_ip in service.beta.kubernetes.io/aws-load-balancer-target-group-attributes",
+		Fix:    "set stickiness.type=source_ip",
 		Source: awsSrcAPI + " (source_ip for NLBs); " + awsSrcServiceDocs}
 	aws006 = &Rule{ID: "AWS-006", Severity: Deny, Kinds: []string{KindService, KindIngress}, Family: awsFamily,
-		Title:  "stickiness duration (lb_cookie.duration_seconds, targetGroupStickinessConfig.durationSeconds) outside 1-604800 seconds",
-		Fix:    "use an integer number of seconds from 1 to 604800 (7 days); the default is 86400",
-		Source: awsSrcAPI + " (\"range is 1 second to 1 week (604800 seconds)\")"}
+		Title: "stickiness duration outside 1-604800 seconds, or targetGroupStickinessConfig enabled without durationSeconds",
+		Fix:   "give the duration in whole seconds, 1-604800 (default 86400)",
+		Explain: "Covers stickiness.lb_cookie.duration_seconds and the forward action's targetGroupStickinessConfig.durationSeconds. " +
+			"Enabling targetGroupStickinessConfig without durationSeconds is rejected by the AWS API (\"You must specify this value " +
+			"when enabling target group stickiness\"); the controller passes the action through, so the Ingress never reconciles.",
+		Source: awsSrcAPI + " (\"range is 1 second to 1 week (604800 seconds)\"; TargetGroupStickinessConfig DurationSeconds)"}
 	aws007 = &Rule{ID: "AWS-007", Severity: Deny, Kinds: []string{KindService, KindIngress}, Family: awsFamily,
 		Title:  "stickiness.type=app_cookie without stickiness.app_cookie.cookie_name, or with a reserved AWSALB* name",
-		Fix:    "set stickiness.app_cookie.cookie_name to the application's cookie (not starting with AWSALB, AWSALBAPP or AWSALBTG)",
-		Source: awsSrcAPI}
+		Fix:    "set stickiness.app_cookie.cookie_name to the app's cookie (not AWSALB*)",
+		Source: awsSrcAPI + " (AWSALB, AWSALBAPP and AWSALBTG prefixes are reserved)"}
 	aws008 = &Rule{ID: "AWS-008", Severity: Warn, Kinds: []string{KindService, KindIngress}, Family: awsFamily,
-		Title:  "stickiness enabled with instance targets: the load balancer pins an EC2 node and kube-proxy re-balances across pods",
-		Fix:    "set target-type ip (alb.ingress.kubernetes.io/target-type or aws-load-balancer-nlb-target-type), or externalTrafficPolicy Local with one pod per node",
+		Title: "stickiness enabled with instance targets: the load balancer pins an EC2 node and kube-proxy re-balances across pods",
+		Fix:   "use target-type ip, or externalTrafficPolicy Local with one pod per node",
+		Explain: "With instance targets the load balancer sends to a NodePort and kube-proxy picks any pod. The target type is " +
+			"alb.ingress.kubernetes.io/target-type (ALB) or service.beta.kubernetes.io/aws-load-balancer-nlb-target-type (NLB; " +
+			"aws-load-balancer-type: nlb-ip also means ip). For an NLB Service stickyguard sets externalTrafficPolicy Local " +
+			"(SVC-005) unless that default is off, opted out or disabled by policy.",
 		Source: awsSrcIngressDocs + " (sticky sessions require target-type ip); aws-load-balancer-controller#895"}
 	aws009 = &Rule{ID: "AWS-009", Severity: Warn, Kinds: []string{KindIngress}, Family: awsFamily,
 		Title:  "weighted forward action over sticky target groups without targetGroupStickinessConfig enabled",
-		Fix:    "add \"targetGroupStickinessConfig\": {\"enabled\": true, \"durationSeconds\": N} to the forwardConfig",
+		Fix:    `add "targetGroupStickinessConfig": {"enabled": true, "durationSeconds": N}`,
 		Source: awsSrcIngressDocs + " (weighted routing note); " + awsSrcServiceDocs}
 	aws010 = &Rule{ID: "AWS-010", Severity: Warn, Kinds: []string{KindIngress}, Family: awsFamily,
-		Title:  "Ingress target-group-attributes overridden by the backend Service's own annotation",
-		Fix:    "keep target-group-attributes in one place (the Service's annotation wins as a whole), or make the values agree",
-		Source: awsSrcIngressDocs + " (\"Annotations applied to Service have higher priority\"); pkg/ingress/model_build_target_group.go MergeStringMap"}
-	aws011 = &Rule{ID: "AWS-011", Severity: Warn, Kinds: []string{KindService, KindIngress}, Family: awsFamily,
-		Title:  "stickiness.app_cookie.duration_seconds outside 1-604800 seconds (range UNVERIFIED)",
-		Fix:    "use an integer number of seconds from 1 to 604800",
-		Source: awsSrcAPI + " (app_cookie range assumed equal to lb_cookie; UNVERIFIED)"}
+		Title:   "Ingress target-group-attributes overridden by the backend Service's own annotation",
+		Fix:     "keep the attributes in one place, or make them agree",
+		Explain: "The Service's annotation wins as a whole: keys set only on the Ingress are dropped for that Service's target group.",
+		Source:  awsSrcIngressDocs + " (\"Annotations applied to Service have higher priority\"); pkg/ingress/model_build_target_group.go MergeStringMap"}
+	aws011 = &Rule{ID: "AWS-011", Severity: Deny, Kinds: []string{KindService, KindIngress}, Family: awsFamily,
+		Title:  "stickiness.app_cookie.duration_seconds outside 1-604800 seconds",
+		Fix:    "give the duration in whole seconds, 1-604800 (default 86400)",
+		Source: awsSrcAPI + " (app_cookie duration: 1 second to 1 week, default 1 day)"}
 )
 
 var awsRules = []*Rule{aws001, aws002, aws003, aws004, aws005, aws006, aws007, aws008, aws009, aws010, aws011}
@@ -86,20 +97,22 @@ func validateServiceAWS(svc, _ *corev1.Service, ctx *Context) (field.ErrorList, 
 	}
 	var f findings
 	for _, k := range slices.Sorted(maps.Keys(a)) {
-		if k != annAWSNLBAttrs && !strings.HasPrefix(k, annAWSNLBAttrs+".") {
+		// NLB attributes matter only where an NLB is provisioned (type
+		// LoadBalancer); elsewhere they do nothing (SVC-014 says so).
+		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer || (k != annAWSNLBAttrs && !strings.HasPrefix(k, annAWSNLBAttrs+".")) {
 			continue
 		}
 		m := awsCheckAttrs(&f, k, a[k], true)
-		nlbIP := a[annAWSNLBTargetType] == "ip" || a[annAWSLBType] == "nlb-ip"
-		if m["stickiness.enabled"] == "true" && svc.Spec.Type == corev1.ServiceTypeLoadBalancer && !nlbIP &&
-			!cloudEffectiveLocal(svc, ctx.Policy) {
-			f.warn(aws008, annPath(k), nil, "NLB source_ip stickiness with instance targets pins a node; kube-proxy then spreads the client across pods")
+		ipTargets := strings.TrimSpace(a[annAWSNLBTargetType]) == "ip" || strings.TrimSpace(a[annAWSLBType]) == "nlb-ip"
+		if m["stickiness.enabled"] == "true" && svc.Spec.Type == corev1.ServiceTypeLoadBalancer && !ipTargets &&
+			!EffectiveLocal(svc, ctx.Policy, ctx.Offline) {
+			f.warn(aws008, annPath(k), nil, "NLB stickiness on instance targets pins a node, not a pod")
 		}
 	}
 	if raw, ok := a[annAWSALBAttrs]; ok {
 		m := awsCheckAttrs(&f, annAWSALBAttrs, raw, false)
-		if m["stickiness.enabled"] == "true" && !awsServiceIPTargets(svc, ctx) && !cloudEffectiveLocal(svc, ctx.Policy) {
-			f.warn(aws008, annPath(annAWSALBAttrs), nil, "ALB stickiness with instance targets (the default) pins a node; kube-proxy then spreads the client across pods")
+		if m["stickiness.enabled"] == "true" && !awsServiceIPTargets(svc, ctx) && !EffectiveLocal(svc, ctx.Policy, ctx.Offline) {
+			f.warn(aws008, annPath(annAWSALBAttrs), nil, "ALB stickiness on instance targets (the default) pins a node, not a pod")
 		}
 	}
 	return f.result()
@@ -138,9 +151,9 @@ func validateIngressAWS(ing, _ *networkingv1.Ingress, ctx *Context) (field.Error
 	}
 	if attrs["stickiness.enabled"] == "true" {
 		if names, instance := awsInstanceBackends(ing, ctx); instance {
-			detail := "ALB stickiness with instance targets (the default) pins a node; kube-proxy then spreads the client across pods"
+			detail := "ALB stickiness on instance targets (the default) pins a node, not a pod"
 			if len(names) > 0 {
-				detail += " (Services " + clipValue(strings.Join(names, ", ")) + ")"
+				detail += " (Services " + clipTo(strings.Join(names, ", "), 24) + ")"
 			}
 			f.warn(aws008, p, nil, detail)
 		}
@@ -178,7 +191,7 @@ func awsInstanceBackends(ing *networkingv1.Ingress, ctx *Context) ([]string, boo
 		if !ok {
 			tt = ingTT
 		}
-		if tt != "ip" && !cloudEffectiveLocal(svc, ctx.Policy) {
+		if tt != "ip" && !EffectiveLocal(svc, ctx.Policy, ctx.Offline) {
 			names = append(names, svc.Name)
 		}
 	}
@@ -209,10 +222,16 @@ func awsCheckAction(f *findings, key, raw string, ingAttrs map[string]string, ct
 	p := annPath(key)
 	fc := act.ForwardConfig
 	sc := fc.TargetGroupStickinessConfig
-	if sc != nil && sc.DurationSeconds != nil && (*sc.DurationSeconds < 1 || *sc.DurationSeconds > awsMaxDuration) {
-		f.invalid(aws006, p, *sc.DurationSeconds, "targetGroupStickinessConfig.durationSeconds must be 1-604800 seconds")
+	enabled := sc != nil && sc.Enabled != nil && *sc.Enabled
+	switch {
+	case sc != nil && sc.DurationSeconds != nil && (*sc.DurationSeconds < 1 || *sc.DurationSeconds > awsMaxDuration):
+		f.invalid(aws006, p, *sc.DurationSeconds, "targetGroupStickinessConfig.durationSeconds must be 1-604800")
+	case enabled && sc.DurationSeconds == nil:
+		// The AWS API rejects enabling group stickiness without a
+		// duration; the controller passes the action through unchecked.
+		f.required(aws006, p, "targetGroupStickinessConfig is enabled without durationSeconds")
 	}
-	if len(fc.TargetGroups) < 2 || (sc != nil && sc.Enabled != nil && *sc.Enabled) {
+	if len(fc.TargetGroups) < 2 || enabled {
 		return
 	}
 	var sticky []string
@@ -222,8 +241,7 @@ func awsCheckAction(f *findings, key, raw string, ingAttrs map[string]string, ct
 		}
 	}
 	if len(sticky) > 0 {
-		f.warn(aws009, p, nil, "the forward action splits traffic over several target groups and "+clipValue(strings.Join(sticky, ", "))+
-			" has stickiness, but targetGroupStickinessConfig is not enabled, so clients hop between target groups")
+		f.warn(aws009, p, nil, "clients hop between target groups; sticky: "+clipTo(strings.Join(sticky, ", "), 24))
 	}
 }
 
@@ -268,8 +286,7 @@ func awsCheckOverride(f *findings, p *field.Path, ingAttrs map[string]string, sv
 		}
 	}
 	if len(diffs) > 0 {
-		f.warn(aws010, p, nil, "Service "+svc.Name+" has its own "+annAWSALBAttrs+", which replaces the Ingress's as a whole; ignored here: "+
-			clipValue(strings.Join(diffs, ", ")))
+		f.warn(aws010, p, nil, "Service "+clipTo(svc.Name, 30)+"'s own attributes replace these; lost: "+clipTo(strings.Join(diffs, ", "), 24))
 	}
 }
 
@@ -279,16 +296,21 @@ func awsCheckAttrs(f *findings, key, raw string, nlb bool) map[string]string {
 	p := annPath(key)
 	m, err := ParseAWSStringMap(raw)
 	if err != nil {
-		f.invalid(aws001, p, clipValue(raw), clipValue(err.Error())+"; the controller fails to reconcile")
+		detail := "not key=value pairs; the controller fails to reconcile"
+		var sme *stringMapError
+		if errors.As(err, &sme) {
+			detail = "pair " + strconv.Quote(clipTo(sme.pair, 24)) + " has no =; the controller cannot reconcile"
+		}
+		f.invalid(aws001, p, clipValue(raw), detail)
 		return nil
 	}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if !awsStickyLike(k) || awsKnownKey(k, nlb) {
 			continue
 		}
-		detail := "unknown target group attribute " + strconv.Quote(clipValue(k))
+		detail := "unknown target group attribute " + strconv.Quote(clipTo(k, 40))
 		if nlb && awsKnownKey(k, false) {
-			detail = strconv.Quote(k) + " is an Application Load Balancer attribute; NLB target groups take only stickiness.enabled and stickiness.type"
+			detail = "ALB-only attribute " + strconv.Quote(k)
 		}
 		f.invalid(aws002, p, clipValue(k), detail)
 	}
@@ -309,7 +331,7 @@ func awsCheckAttrs(f *findings, key, raw string, nlb bool) map[string]string {
 		f.invalid(aws006, p, clipValue(v), "stickiness.lb_cookie.duration_seconds must be an integer 1-604800")
 	}
 	if v, ok := m["stickiness.app_cookie.duration_seconds"]; ok && !awsDurationOK(v) {
-		f.invalid(aws011, p, clipValue(v), "stickiness.app_cookie.duration_seconds should be an integer 1-604800")
+		f.invalid(aws011, p, clipValue(v), "stickiness.app_cookie.duration_seconds must be an integer 1-604800")
 	}
 	if m["stickiness.type"] == "app_cookie" {
 		switch name := m["stickiness.app_cookie.cookie_name"]; {

@@ -1,11 +1,14 @@
 package validators
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/stickyguard/stickyguard/validators/policy"
 )
 
 // awsCtx returns a live ALB context with the given backend Services.
@@ -18,13 +21,20 @@ func awsCtx(ctrl Controller, backends ...*corev1.Service) *Context {
 // awsNamed renames a Service built by mkSvc.
 func awsNamed(name string) svcOpt { return func(s *corev1.Service) { s.Name = name } }
 
-func TestProviderAWSService(t *testing.T) {
+func awsServiceCases() []svcCase {
 	nlb, alb := annPath(annAWSNLBAttrs).String(), annPath(annAWSALBAttrs).String()
 	lb := svcType(corev1.ServiceTypeLoadBalancer)
 	np := svcType(corev1.ServiceTypeNodePort)
 	ipALB := svcAnn(annAWSALBTargetType, "ip")
-	tests := []svcCase{
+	disabled := func(id string) *Context {
+		c := ctxFor(ControllerUnknown)
+		c.Policy.Rules[id] = policy.OverrideDisabled
+		return c
+	}
+	return []svcCase{
 		{name: "no annotations", svc: mkSvc(lb)},
+		{name: "NLB attributes on a NodePort: no NLB reads them, SVC-014 warns instead",
+			svc: mkSvc(np, svcAnn(annAWSNLBAttrs, "stickness.enabled=yes,stickiness.type=lb_cookie"))},
 		{name: "NLB source_ip, Local predicted", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, "stickiness.enabled=true,stickiness.type=source_ip"))},
 		{name: "AWS-001 pair without =", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, "stickiness.enabled")),
 			wantDeny: []finding{deny("AWS-001", nlb)}},
@@ -50,8 +60,9 @@ func TestProviderAWSService(t *testing.T) {
 		{name: "AWS-006 lb_cookie duration with unit", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.lb_cookie.duration_seconds=1d")),
 			wantDeny: []finding{deny("AWS-006", alb)}},
 		{name: "AWS-006 lb_cookie duration ok", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.lb_cookie.duration_seconds=86400"))},
-		{name: "AWS-011 app_cookie duration 0 warns", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.app_cookie.duration_seconds=0")),
-			wantWarn: []finding{warn("AWS-011", alb)}},
+		{name: "AWS-011 app_cookie duration 0", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.app_cookie.duration_seconds=0")),
+			wantDeny: []finding{deny("AWS-011", alb)}},
+		{name: "AWS-011 app_cookie duration a week ok", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.app_cookie.duration_seconds=604800"))},
 		{name: "AWS-007 app_cookie without name", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.type=app_cookie")),
 			wantDeny: []finding{deny("AWS-007", alb)}},
 		{name: "AWS-007 reserved name", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.type=app_cookie,stickiness.app_cookie.cookie_name=AWSALBAPP-1")),
@@ -62,6 +73,14 @@ func TestProviderAWSService(t *testing.T) {
 			wantWarn: []finding{warn("AWS-008", nlb)}},
 		{name: "AWS-008 NLB ip targets", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, "stickiness.enabled=true,stickiness.type=source_ip",
 			AnnKeepTrafficPolicy, "true", annAWSNLBTargetType, "ip"))},
+		{name: "AWS-008 legacy nlb-ip is pod-direct", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, nlbSourceIP, AnnKeepTrafficPolicy, "true",
+			annAWSLBType, "nlb-ip"))},
+		{name: "AWS-008 with SVC-005 disabled the Service stays Cluster", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, nlbSourceIP)),
+			ctx: disabled("SVC-005"), wantWarn: []finding{warn("AWS-008", nlb)}},
+		{name: "AWS-008 explicit Cluster offline is kept", svc: mkSvc(lb, svcETP(corev1.ServiceExternalTrafficPolicyCluster),
+			svcAnn(annAWSNLBAttrs, nlbSourceIP)), ctx: offlineCtx(), wantWarn: []finding{warn("AWS-008", nlb)}},
+		{name: "AWS-001 long pair clipped", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs+".65535", strings.Repeat("stickiness", 20))),
+			wantDeny: []finding{deny("AWS-001", annPath(annAWSNLBAttrs+".65535").String())}},
 		{name: "AWS-008 ALB sticky Service with default target type", svc: mkSvc(np, svcAnn(annAWSALBAttrs, "stickiness.enabled=true")),
 			wantWarn: []finding{warn("AWS-008", alb)}},
 		{name: "AWS-008 ALB sticky Service with ip target", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.enabled=true"))},
@@ -74,27 +93,55 @@ func TestProviderAWSService(t *testing.T) {
 				return c
 			}()},
 	}
-	runSvcCases(t, validateServiceAWS, tests)
 }
 
-func TestProviderAWSIngress(t *testing.T) {
+func TestProviderAWSService(t *testing.T) {
+	runSvcCases(t, validateServiceAWS, awsServiceCases())
+}
+
+// ingCase is one row of an Ingress rule family's table test.
+type ingCase struct {
+	name     string
+	ing      *networkingv1.Ingress
+	ctx      *Context // nil: the family's default context
+	wantDeny []finding
+	wantWarn []finding
+}
+
+// runIngCases runs an Ingress family over its table, comparing findings and
+// checking the input is not modified.
+func runIngCases(t *testing.T, fn IngressRuleFunc, def func() *Context, cases []ingCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := tt.ctx
+			if ctx == nil {
+				ctx = def()
+			}
+			before := tt.ing.DeepCopy()
+			errs, warns := fn(tt.ing, nil, ctx)
+			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)
+			assert.Equal(t, before, tt.ing, "input modified")
+		})
+	}
+}
+
+func awsIngressCases() []ingCase {
 	attrs := annPath(annAWSALBAttrs).String()
 	action := annAWSActionPrefix + "blue-green"
 	actP := annPath(action).String()
+	longAction := annAWSActionPrefix + strings.Repeat("x", 48)
 	ip := ingAnn(annAWSALBTargetType, "ip")
 	sticky := ingAnn(annAWSALBAttrs, "stickiness.enabled=true,stickiness.type=lb_cookie")
-	weighted := func(extra string) ingOpt {
-		return ingAnn(action, `{"type":"forward","forwardConfig":{"targetGroups":[`+
+	weightedAt := func(key, extra string) ingOpt {
+		return ingAnn(key, `{"type":"forward","forwardConfig":{"targetGroups":[`+
 			`{"serviceName":"blue","servicePort":"80","weight":50},{"serviceName":"green","servicePort":80,"weight":50}]`+extra+`}}`)
 	}
+	weighted := func(extra string) ingOpt { return weightedAt(action, extra) }
+	single := ingAnn(action, `{"type":"forward","forwardConfig":{"targetGroups":[{"serviceName":"blue","servicePort":80}],`+
+		`"targetGroupStickinessConfig":{"enabled":true}}}`)
 	np := svcType(corev1.ServiceTypeNodePort)
-	tests := []struct {
-		name     string
-		ing      *networkingv1.Ingress
-		ctx      *Context
-		wantDeny []finding
-		wantWarn []finding
-	}{
+	return []ingCase{
 		{name: "sticky ALB with ip targets", ing: mkIng(ip, sticky)},
 		{name: "other controller skipped", ing: mkIng(ingAnn(annAWSALBAttrs, "garbage")), ctx: ctxFor(ControllerNginx)},
 		{name: "AWS-001 on Ingress", ing: mkIng(ingAnn(annAWSALBAttrs, "stickiness.enabled=true,lb_cookie")),
@@ -126,25 +173,38 @@ func TestProviderAWSIngress(t *testing.T) {
 		{name: "AWS-006 group stickiness duration 0", ing: mkIng(ip, sticky,
 			weighted(`,"targetGroupStickinessConfig":{"enabled":true,"durationSeconds":0}`)),
 			wantDeny: []finding{deny("AWS-006", actP)}},
+		{name: "AWS-006 group stickiness enabled without durationSeconds", ing: mkIng(ip, sticky,
+			weighted(`,"targetGroupStickinessConfig":{"enabled":true}`)),
+			wantDeny: []finding{deny("AWS-006", actP)}},
+		{name: "AWS-006 single target group enabled without durationSeconds", ing: mkIng(ip, single),
+			wantDeny: []finding{deny("AWS-006", actP)}},
+		{name: "AWS-006 long action name, duration null", ing: mkIng(ip, sticky,
+			weightedAt(longAction, `,"targetGroupStickinessConfig":{"enabled":true,"durationSeconds":null}`)),
+			wantDeny: []finding{deny("AWS-006", annPath(longAction).String())}},
+		{name: "AWS-009 long action name", ing: mkIng(ip, sticky, weightedAt(longAction, "")),
+			wantWarn: []finding{warn("AWS-009", annPath(longAction).String())}},
+		{name: "group stickiness disabled needs no duration", ing: mkIng(ip,
+			weighted(`,"targetGroupStickinessConfig":{"enabled":false}`))},
 		{name: "AWS-010 Service overrides Ingress attributes", ing: mkIng(ip, sticky),
 			ctx: awsCtx(ControllerAWS, mkSvc(np, svcAnn(annAWSALBAttrs,
 				"stickiness.enabled=true,stickiness.type=app_cookie,stickiness.app_cookie.cookie_name=sid"))),
 			wantWarn: []finding{warn("AWS-010", attrs)}},
 		{name: "AWS-010 same values", ing: mkIng(ip, sticky),
 			ctx: awsCtx(ControllerAWS, mkSvc(np, svcAnn(annAWSALBAttrs, "stickiness.type=lb_cookie, stickiness.enabled=true")))},
+		{name: "AWS-008 backend kept Cluster because SVC-005 is disabled", ing: mkIng(sticky),
+			ctx: func() *Context {
+				c := awsCtx(ControllerAWS, mkSvc(svcType(corev1.ServiceTypeLoadBalancer), svcAnn(annAWSNLBAttrs, nlbSourceIP)))
+				c.Policy.Rules["SVC-005"] = policy.OverrideDisabled
+				return c
+			}(),
+			wantWarn: []finding{warn("AWS-008", attrs)}},
+		{name: "AWS-008 backend set Local by SVC-005", ing: mkIng(sticky),
+			ctx: awsCtx(ControllerAWS, mkSvc(svcType(corev1.ServiceTypeLoadBalancer), svcAnn(annAWSNLBAttrs, nlbSourceIP)))},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx := tt.ctx
-			if ctx == nil {
-				ctx = ctxFor(ControllerAWS)
-			}
-			before := tt.ing.DeepCopy()
-			errs, warns := validateIngressAWS(tt.ing, nil, ctx)
-			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)
-			assert.Equal(t, before, tt.ing, "input modified")
-		})
-	}
+}
+
+func TestProviderAWSIngress(t *testing.T) {
+	runIngCases(t, validateIngressAWS, func() *Context { return ctxFor(ControllerAWS) }, awsIngressCases())
 }
 
 func TestProviderAWSStickyLike(t *testing.T) {

@@ -29,7 +29,7 @@ const (
 var (
 	gke001 = &Rule{ID: "GKE-001", Severity: Deny, Kinds: []string{KindBackendConfig}, Family: gkeFamily,
 		Title:  "BackendConfig sessionAffinity.affinityType is not NONE, CLIENT_IP or GENERATED_COOKIE",
-		Fix:    "set spec.sessionAffinity.affinityType to NONE, CLIENT_IP or GENERATED_COOKIE (exact uppercase)",
+		Fix:    "use NONE, CLIENT_IP or GENERATED_COOKIE (exact uppercase)",
 		Source: "kubernetes/ingress-gce pkg/backendconfig/validation.go supportedAffinities (fails only at Ingress sync)"}
 	gke002 = &Rule{ID: "GKE-002", Severity: Deny, Kinds: []string{KindBackendConfig}, Family: gkeFamily,
 		Title:  "BackendConfig sessionAffinity.affinityCookieTtlSec is outside 0-86400",
@@ -49,15 +49,19 @@ var (
 		Source: "kubernetes/ingress-gce pkg/backendconfig/utils.go BackendConfigName"}
 	gke006 = &Rule{ID: "GKE-006", Severity: Warn, Kinds: []string{KindService}, Family: gkeFamily,
 		Title:  "backend-config references a BackendConfig that does not exist in the Service's namespace",
-		Fix:    "create the BackendConfig in the Service's namespace or fix the name in cloud.google.com/backend-config",
+		Fix:    "create the BackendConfig in the Service's namespace or fix the name",
 		Source: "kubernetes/ingress-gce pkg/backendconfig/backendconfig.go GetBackendConfigForServicePort (lister lookup in svc.Namespace)"}
 	gke008 = &Rule{ID: "GKE-008", Severity: Warn, Kinds: []string{KindService}, Family: gkeFamily,
-		Title:  "BackendConfig CLIENT_IP/GENERATED_COOKIE affinity on a Service without NEG: the load balancer pins a node, not a pod",
-		Fix:    `enable container-native load balancing (cloud.google.com/neg: '{"ingress": true}'), or use externalTrafficPolicy: Local with one pod per node`,
-		Source: "kubernetes/ingress-gce#516 discussion; pkg/negannotation/negannotation.go"}
+		Title: "BackendConfig CLIENT_IP/GENERATED_COOKIE affinity on a NodePort/LoadBalancer Service without NEG: unless the cluster is VPC-native, the load balancer pins a node, not a pod",
+		Fix:   `use NEG (cloud.google.com/neg: '{"ingress": true}'), or externalTrafficPolicy Local`,
+		Explain: "NEG (container-native load balancing) is the default for Ingress backends on VPC-native GKE clusters from " +
+			"1.17.6-gke.7, so the warning is conditional. ClusterIP Services are skipped: they can only be Ingress backends " +
+			"through NEG. Without NEG the backends are instance groups: the load balancer's affinity pins a node and kube-proxy " +
+			"re-balances across pods unless externalTrafficPolicy is Local with one pod per node.",
+		Source: "kubernetes/ingress-gce#516 discussion; pkg/negannotation/negannotation.go; GKE container-native load balancing docs (NEG default on VPC-native clusters)"}
 	gke009 = &Rule{ID: "GKE-009", Severity: Warn, Kinds: []string{KindIngress}, Family: gkeFamily,
 		Title:  "ingress-nginx affinity annotations on a GCE Ingress, which the GKE Ingress controller ignores",
-		Fix:    "configure affinity in a BackendConfig (spec.sessionAffinity) referenced by the Service's cloud.google.com/backend-config",
+		Fix:    "use BackendConfig spec.sessionAffinity via the Service's backend-config",
 		Source: "kubernetes/kubernetes#51711; kubernetes-retired/contrib#2631"}
 )
 
@@ -100,7 +104,7 @@ func validateServiceGKE(svc, _ *corev1.Service, ctx *Context) (field.ErrorList, 
 	}
 	for _, k := range slices.Sorted(maps.Keys(cfg.Ports)) {
 		if !gkeMatchesPort(svc, k) {
-			f.warn(gke005, p, clipValue(k), "ports key "+strconv.Quote(clipValue(k))+" matches no Service port name or number; no BackendConfig is attached for it")
+			f.warn(gke005, p, clipValue(k), "ports key "+strconv.Quote(clipTo(k, 24))+" matches no Service port name or number")
 		}
 	}
 	bcs := ctx.Related.BackendConfigs
@@ -112,7 +116,7 @@ func validateServiceGKE(svc, _ *corev1.Service, ctx *Context) (field.ErrorList, 
 		bc, found := bcs[name]
 		switch {
 		case !found || bc == nil:
-			f.warn(gke006, p, clipValue(name), "BackendConfig "+strconv.Quote(clipValue(name))+" does not exist in namespace "+svc.Namespace)
+			f.warn(gke006, p, clipValue(name), "BackendConfig "+strconv.Quote(clipTo(name, 40))+" not found in this namespace")
 		case bc.SessionAffinity != nil && (bc.SessionAffinity.AffinityType == gkeClientIP || bc.SessionAffinity.AffinityType == gkeGeneratedCookie):
 			sticky = append(sticky, name)
 		}
@@ -121,9 +125,12 @@ func validateServiceGKE(svc, _ *corev1.Service, ctx *Context) (field.ErrorList, 
 	if v, ok := svc.Annotations[annGKENEG]; ok {
 		neg = NEGIngress(v)
 	}
-	if len(sticky) > 0 && !neg && TrafficPolicy(svc) != corev1.ServiceExternalTrafficPolicyLocal {
-		f.warn(gke008, p, nil, "BackendConfig "+clipValue(strings.Join(sticky, ", "))+
-			" sets load-balancer affinity, but without NEG the backends are instance groups: kube-proxy re-balances each pinned node's traffic across pods")
+	// A ClusterIP backend only works through NEG (the default on VPC-native
+	// clusters), so only NodePort/LoadBalancer Services can be on instance
+	// groups; whether the cluster is VPC-native is not visible here.
+	nodeBackends := svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer
+	if len(sticky) > 0 && !neg && nodeBackends && !EffectiveLocal(svc, ctx.Policy, ctx.Offline) {
+		f.warn(gke008, p, nil, "BackendConfig "+clipTo(strings.Join(sticky, ", "), 24)+": if this cluster is not VPC-native, the LB pins nodes")
 	}
 	return f.result()
 }
@@ -159,7 +166,7 @@ func validateIngressGKE(ing, _ *networkingv1.Ingress, ctx *Context) (field.Error
 	var f findings
 	for _, k := range slices.Sorted(maps.Keys(ing.Annotations)) {
 		if gkeNginxAffinityKey(k) {
-			f.warn(gke009, annPath(k), clipValue(ing.Annotations[k]), "ingress-nginx annotation on a GCE Ingress; the GKE Ingress controller ignores it")
+			f.warn(gke009, annPath(k), clipValue(ing.Annotations[k]), "the GKE Ingress controller ignores ingress-nginx annotations")
 		}
 	}
 	return f.result()

@@ -1,11 +1,10 @@
 package validators
 
 import (
+	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 )
 
 // gkeBC builds a BackendConfig with the given affinity type and optional TTL.
@@ -25,10 +24,11 @@ func gkeCtx(bcs ...*BackendConfig) *Context {
 	return c
 }
 
-func TestProviderGKEService(t *testing.T) {
+func gkeServiceCases() []svcCase {
 	ga, beta := annPath(annGKEBackendConfig).String(), annPath(annGKEBackendBeta).String()
 	np := svcType(corev1.ServiceTypeNodePort)
-	tests := []svcCase{
+	long := strings.Repeat("n", 63)
+	return []svcCase{
 		{name: "no annotation", svc: mkSvc(np)},
 		{name: "default backend config", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"default":"bc"}`))},
 		{name: "GKE-004 not JSON", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{default: bc}`)),
@@ -59,44 +59,48 @@ func TestProviderGKEService(t *testing.T) {
 			svcAnn(annGKEBackendConfig, `{"default":"bc"}`)), ctx: gkeCtx(gkeBC("bc", "CLIENT_IP", nil))},
 		{name: "GKE-008 no affinity", svc: mkSvc(np, svcAnn(annGKEBackendConfig, `{"default":"bc"}`)),
 			ctx: gkeCtx(gkeBC("bc", "NONE", nil))},
+		{name: "GKE-008 skips ClusterIP backends (NEG only)", svc: mkSvc(svcAnn(annGKEBackendConfig, `{"default":"bc"}`)),
+			ctx: gkeCtx(gkeBC("bc", "CLIENT_IP", nil))},
+		{name: "GKE-008 LoadBalancer without NEG", svc: mkSvc(svcType(corev1.ServiceTypeLoadBalancer),
+			svcAnn(annGKEBackendBeta, `{"default":"`+long+`"}`)), ctx: gkeCtx(gkeBC(long, "GENERATED_COOKIE", nil)),
+			wantWarn: []finding{warn("GKE-008", beta)}},
+		{name: "GKE-005 and GKE-006 with long names", svc: mkSvc(np, svcAnn(annGKEBackendBeta, `{"ports":{"`+long+`":"`+long+`"}}`)),
+			ctx: gkeCtx(), wantWarn: []finding{warn("GKE-005", beta), warn("GKE-006", beta)}},
 	}
-	runSvcCases(t, validateServiceGKE, tests)
+}
+
+func TestProviderGKEService(t *testing.T) {
+	runSvcCases(t, validateServiceGKE, gkeServiceCases())
+}
+
+func gkeIngressCases() []ingCase {
+	aff := "nginx.ingress.kubernetes.io/affinity"
+	name := "nginx.ingress.kubernetes.io/session-cookie-name"
+	return []ingCase{
+		{name: "GKE-009 nginx affinity on gce", ing: mkIng(ingAnn(aff, "cookie", name, "route")), ctx: ctxFor(ControllerGCE),
+			wantWarn: []finding{warn("GKE-009", annPath(aff).String()), warn("GKE-009", annPath(name).String())}},
+		{name: "GKE-009 unrelated nginx annotation", ing: mkIng(ingAnn("nginx.ingress.kubernetes.io/rewrite-target", "/")), ctx: ctxFor(ControllerGCE)},
+		{name: "GKE-009 unknown controller", ing: mkIng(ingAnn(aff, "cookie")), ctx: ctxFor(ControllerUnknown)},
+		{name: "GKE-009 nginx controller", ing: mkIng(ingAnn(aff, "cookie")), ctx: ctxFor(ControllerNginx)},
+	}
 }
 
 func TestProviderGKEIngress(t *testing.T) {
-	aff := "nginx.ingress.kubernetes.io/affinity"
-	name := "nginx.ingress.kubernetes.io/session-cookie-name"
-	tests := []struct {
-		name     string
-		ing      *networkingv1.Ingress
-		ctrl     Controller
-		wantWarn []finding
-	}{
-		{name: "GKE-009 nginx affinity on gce", ing: mkIng(ingAnn(aff, "cookie", name, "route")), ctrl: ControllerGCE,
-			wantWarn: []finding{warn("GKE-009", annPath(aff).String()), warn("GKE-009", annPath(name).String())}},
-		{name: "GKE-009 unrelated nginx annotation", ing: mkIng(ingAnn("nginx.ingress.kubernetes.io/rewrite-target", "/")), ctrl: ControllerGCE},
-		{name: "GKE-009 unknown controller", ing: mkIng(ingAnn(aff, "cookie")), ctrl: ControllerUnknown},
-		{name: "GKE-009 nginx controller", ing: mkIng(ingAnn(aff, "cookie")), ctrl: ControllerNginx},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			before := tt.ing.DeepCopy()
-			errs, warns := validateIngressGKE(tt.ing, nil, ctxFor(tt.ctrl))
-			assertFindings(t, errs, warns, nil, tt.wantWarn)
-			assert.Equal(t, before, tt.ing, "input modified")
-		})
-	}
+	runIngCases(t, validateIngressGKE, func() *Context { return ctxFor(ControllerGCE) }, gkeIngressCases())
 }
 
-func TestProviderGKEBackendConfig(t *testing.T) {
+// bcCase is one row of the BackendConfig rules' table.
+type bcCase struct {
+	name     string
+	bc       *BackendConfig
+	wantDeny []finding
+	wantWarn []finding
+}
+
+func gkeBackendConfigCases() []bcCase {
 	typ, ttlP := "spec.sessionAffinity.affinityType", "spec.sessionAffinity.affinityCookieTtlSec"
 	i64 := func(v int64) *int64 { return &v }
-	tests := []struct {
-		name     string
-		bc       *BackendConfig
-		wantDeny []finding
-		wantWarn []finding
-	}{
+	return []bcCase{
 		{name: "nil", bc: nil},
 		{name: "no affinity", bc: &BackendConfig{Name: "bc"}},
 		{name: "generated cookie with ttl", bc: gkeBC("bc", "GENERATED_COOKIE", i64(86400))},
@@ -107,7 +111,10 @@ func TestProviderGKEBackendConfig(t *testing.T) {
 		{name: "GKE-002 ttl above a day", bc: gkeBC("bc", "GENERATED_COOKIE", i64(86401)), wantDeny: []finding{deny("GKE-002", ttlP)}},
 		{name: "GKE-003 ttl with CLIENT_IP", bc: gkeBC("bc", "CLIENT_IP", i64(60)), wantWarn: []finding{warn("GKE-003", ttlP)}},
 	}
-	for _, tt := range tests {
+}
+
+func TestProviderGKEBackendConfig(t *testing.T) {
+	for _, tt := range gkeBackendConfigCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			errs, warns := validateBackendConfigGKE(tt.bc, ctxFor(ControllerUnknown))
 			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)

@@ -36,47 +36,56 @@ const (
 var (
 	cce001 = &Rule{ID: "CCE-001", Severity: Deny, Kinds: []string{KindService, KindIngress}, Family: cceFamily,
 		Title:  "kubernetes.io/elb.session-affinity-mode is not SOURCE_IP, HTTP_COOKIE or APP_COOKIE (exact uppercase)",
-		Fix:    "set kubernetes.io/elb.session-affinity-mode to SOURCE_IP (L4 Service) or HTTP_COOKIE/APP_COOKIE (ELB Ingress)",
+		Fix:    "use SOURCE_IP (L4 Service) or HTTP_COOKIE/APP_COOKIE (ELB Ingress)",
 		Source: cceSrcAnnotations + " (Table 2); " + cceSrcBestPractice}
 	cce002 = &Rule{ID: "CCE-002", Severity: Deny, Kinds: []string{KindService}, Family: cceFamily,
 		Title:  "cookie sticky mode on a LoadBalancer Service whose ELB listeners are L4 (TCP/UDP), where only SOURCE_IP applies",
-		Fix:    "use SOURCE_IP on L4 LoadBalancer Services; put HTTP_COOKIE/APP_COOKIE on the Service behind an ELB Ingress",
+		Fix:    "use SOURCE_IP here; cookie modes belong behind an ELB Ingress",
 		Source: cceSrcAnnotations + " (Table 2); " + cceSrcCCM}
 	cce003 = &Rule{ID: "CCE-003", Severity: Deny, Kinds: []string{KindService, KindIngress}, Family: cceFamily,
 		Title:  "kubernetes.io/elb.lb-algorithm is not ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP",
-		Fix:    "set kubernetes.io/elb.lb-algorithm to ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP (exact uppercase)",
+		Fix:    "set ROUND_ROBIN, LEAST_CONNECTIONS or SOURCE_IP (exact uppercase)",
 		Source: cceSrcAnnotations}
 	cce004 = &Rule{ID: "CCE-004", Severity: Deny, Kinds: []string{KindService, KindIngress}, Family: cceFamily,
 		Title:  "sticky session together with lb-algorithm SOURCE_IP, which CCE does not allow",
-		Fix:    "drop kubernetes.io/elb.session-affinity-mode (source-IP hashing already pins clients) or use ROUND_ROBIN/LEAST_CONNECTIONS",
+		Fix:    "drop the sticky mode (SOURCE_IP hashing already pins clients)",
 		Source: cceSrcAnnotations + "; " + cceSrcBestPractice}
 	cce005 = &Rule{ID: "CCE-005", Severity: Deny, Kinds: []string{KindService, KindIngress}, Family: cceFamily,
-		Title:  "kubernetes.io/elb.session-affinity-option is not a JSON object, or persistence_timeout is not 1-60 (SOURCE_IP) / 1-1440 (HTTP_COOKIE) minutes",
-		Fix:    `write the option as JSON with a string timeout in minutes, e.g. '{"persistence_timeout": "30"}' (1-60 SOURCE_IP, 1-1440 HTTP_COOKIE)`,
+		Title: "kubernetes.io/elb.session-affinity-option is not a JSON object, or persistence_timeout is not 1-60 (SOURCE_IP) / 1-1440 (HTTP_COOKIE) minutes",
+		Fix:   `use JSON with a string in minutes, e.g. '{"persistence_timeout": "30"}'`,
+		Explain: "persistence_timeout is in minutes: 1-60 for SOURCE_IP (default 60), 1-1440 for HTTP_COOKIE. CCE documents it " +
+			"as a JSON string; whether its managed controller also accepts a JSON number is unverified, so a number only warns.",
 		Source: cceSrcAnnotations + " (Table 18); " + cceSrcBestPractice}
 	cce006 = &Rule{ID: "CCE-006", Severity: Deny, Kinds: []string{KindService, KindIngress}, Family: cceFamily,
 		Title:  "APP_COOKIE sticky session without app_cookie_name in kubernetes.io/elb.session-affinity-option",
-		Fix:    `set kubernetes.io/elb.session-affinity-option: '{"app_cookie_name": "<application cookie>"}'`,
+		Fix:    `set the option to '{"app_cookie_name": "<cookie>"}'`,
 		Source: cceSrcBestPractice}
 	cce007 = &Rule{ID: "CCE-007", Severity: Deny, Kinds: []string{KindService, KindIngress}, Family: cceFamily,
 		Title:  "APP_COOKIE sticky session on a dedicated load balancer (elb.class performance), which supports only HTTP_COOKIE",
-		Fix:    "use HTTP_COOKIE with a dedicated load balancer, or a shared (union) load balancer for APP_COOKIE",
+		Fix:    "use HTTP_COOKIE, or a shared (union) load balancer for APP_COOKIE",
 		Source: cceSrcBestPractice + " (important box); Huawei drawer page Ingress_k8s_annotation__kubernetes_io_elb_session-affinity-mode"}
 	cce008 = &Rule{ID: "CCE-008", Severity: Warn, Default: true, Kinds: []string{KindService}, Family: cceFamily,
-		Title:  "CCE sticky Service in a standard cluster that will not get externalTrafficPolicy Local (node-level Service affinity)",
-		Fix:    "set spec.externalTrafficPolicy: Local (drop stickyguard.io/keep-traffic-policy) and run at most one backend pod per node",
+		Title: "CCE sticky Service in a standard cluster that will not get externalTrafficPolicy Local (node-level Service affinity)",
+		Fix:   "set externalTrafficPolicy: Local and run one backend pod per node",
+		Explain: "CCE standard clusters deliver ELB traffic to nodes, so ELB stickiness (SOURCE_IP on a LoadBalancer Service, " +
+			"HTTP_COOKIE/APP_COOKIE on the Service behind an ELB Ingress) needs node-level Service affinity: externalTrafficPolicy " +
+			"Local and backend anti-affinity. stickyguard sets Local unless the policy turns the default off or disables CCE-008, " +
+			"the Service carries stickyguard.io/keep-traffic-policy: \"true\", or (offline) Cluster is written explicitly; then it warns. " +
+			"CCE Turbo clusters are exempt (dedicated ELBs reach pods directly).",
 		Source: cceSrcBestPractice + " §Enabling Layer 4/7 Sticky Session in a CCE Standard Cluster"}
 	cce009 = &Rule{ID: "CCE-009", Severity: Warn, Kinds: []string{KindService}, Family: cceFamily,
 		Title:  "sticky session with a shared load balancer (elb.class union) in a CCE Turbo cluster, where it cannot be enabled",
-		Fix:    "use a dedicated load balancer (kubernetes.io/elb.class: performance) in CCE Turbo, or drop the sticky-session annotations",
+		Fix:    "use a dedicated LB (elb.class: performance), or drop stickiness",
 		Source: cceSrcBestPractice + " §CCE Turbo"}
 	cce010 = &Rule{ID: "CCE-010", Severity: Warn, Kinds: []string{KindService, KindIngress}, Family: cceFamily,
 		Title:  "kubernetes.io/elb.session-affinity-option without kubernetes.io/elb.session-affinity-mode; the option is ignored",
 		Fix:    "add kubernetes.io/elb.session-affinity-mode (SOURCE_IP, HTTP_COOKIE or APP_COOKIE) or remove the option",
 		Source: cceSrcAnnotations}
 	cce011 = &Rule{ID: "CCE-011", Severity: Deny, Kinds: []string{KindService}, Family: cceFamily,
-		Title:  "open-source Huawei CCM dialect: elb.session-affinity-flag not on/off, or an option the CCM ignores (no \"type\", non-numeric or out-of-range persistence_timeout)",
-		Fix:    `use kubernetes.io/elb.session-affinity-flag: "on" with '{"type":"SOURCE_IP","persistence_timeout":15}' (a JSON number: 1-60 SOURCE_IP, 1-1440 HTTP_COOKIE)`,
+		Title: "open-source Huawei CCM dialect: elb.session-affinity-flag not on/off, or an option the CCM ignores (no \"type\", non-numeric or out-of-range persistence_timeout)",
+		Fix:   `use flag "on" with '{"type":"SOURCE_IP","persistence_timeout":15}'`,
+		Explain: "The open-source CCM decodes the option into a struct with persistence_timeout *int32 (1-60 SOURCE_IP, 1-1440 " +
+			"HTTP_COOKIE, minutes); a string or a missing \"type\" makes it log \"ignore options\" and drop them all.",
 		Source: cceSrcCCM}
 )
 
@@ -98,21 +107,12 @@ func validateServiceCCE(svc, _ *corev1.Service, ctx *Context) (field.ErrorList, 
 	modePath := annPath(annCCEMode)
 	if svc.Spec.Type == corev1.ServiceTypeLoadBalancer && (mode == cceHTTPCookie || mode == cceAppCookie) &&
 		!cceDeclaresHTTP(a[annCCEProtocolPort]) && !cceBacksELBIngress(ctx) {
-		f.notSupported(cce002, modePath, mode, []string{cceSourceIP},
-			"a LoadBalancer Service gets TCP/UDP ELB listeners, where the ELB ignores "+mode+" and keeps clients by source IP")
+		f.notSupported(cce002, modePath, mode, []string{cceSourceIP}, "L4 (TCP/UDP) listeners ignore "+mode)
 	}
 	pol := ctx.Policy
-	sticky := (mode == cceSourceIP && svc.Spec.Type == corev1.ServiceTypeLoadBalancer) ||
-		((mode == cceHTTPCookie || mode == cceAppCookie) && ExternallyAccessible(svc))
-	if pol.Cluster.CCE != policy.CCETurbo && sticky && !PodDirect(svc, pol) && !cloudEffectiveLocal(svc, pol) {
-		why := "stickyguard does not set it for this Service type"
-		if KeepsTrafficPolicy(svc) {
-			why = AnnKeepTrafficPolicy + " keeps it"
-		} else if !pol.SetLocal() {
-			why = "the policy does not set it"
-		}
+	if d := DecideLocal(svc, pol, ctx.Offline); d.Rule == cce008.ID && d.Blocked != "" {
 		f.warn(cce008, field.NewPath("spec", "externalTrafficPolicy"), string(TrafficPolicy(svc)),
-			"CCE standard clusters need externalTrafficPolicy Local for "+mode+" sticky sessions, and "+why+"; nodes re-balance each client across pods")
+			d.Reason+" needs externalTrafficPolicy Local; "+d.Blocked)
 	}
 	if pol.Cluster.CCE == policy.CCETurbo && mode != "" && a[annCCEClass] == "union" {
 		f.warn(cce009, modePath, mode, "CCE Turbo cannot enable sticky sessions on a shared (union) load balancer")
@@ -140,7 +140,7 @@ func cceCheckCommon(f *findings, a map[string]string) {
 	case "", cceSourceIP, cceHTTPCookie, cceAppCookie:
 	default:
 		f.notSupported(cce001, modePath, clipValue(mode), []string{cceSourceIP, cceHTTPCookie, cceAppCookie},
-			"unknown sticky-session mode (values are exact uppercase)")
+			"unknown mode (values are exact uppercase)")
 	}
 	switch algo {
 	case "", "ROUND_ROBIN", "LEAST_CONNECTIONS", cceSourceIP:
@@ -149,10 +149,10 @@ func cceCheckCommon(f *findings, a map[string]string) {
 			[]string{"ROUND_ROBIN", "LEAST_CONNECTIONS", cceSourceIP}, "unknown load-balancing algorithm")
 	}
 	if mode != "" && algo == cceSourceIP {
-		f.forbidden(cce004, modePath, "sticky sessions cannot be enabled when "+annCCEAlgorithm+" is SOURCE_IP")
+		f.forbidden(cce004, modePath, "sticky sessions are not allowed with lb-algorithm SOURCE_IP")
 	}
 	if mode == cceAppCookie && a[annCCEClass] == "performance" {
-		f.forbidden(cce007, modePath, "dedicated (performance) load balancers support only HTTP_COOKIE; APP_COOKIE stays disabled")
+		f.forbidden(cce007, modePath, "dedicated (performance) load balancers support only HTTP_COOKIE")
 	}
 }
 
@@ -164,16 +164,16 @@ func cceCheckOption(f *findings, a map[string]string, mode string) {
 	switch {
 	case !ok:
 		if mode == cceAppCookie {
-			f.required(cce006, p, "APP_COOKIE needs app_cookie_name in "+annCCEOption)
+			f.required(cce006, p, "APP_COOKIE needs app_cookie_name in the option")
 		}
 		return
 	case mode == "":
-		f.warn(cce010, p, clipValue(raw), "the option does nothing without "+annCCEMode)
+		f.warn(cce010, p, clipValue(raw), "ignored without session-affinity-mode")
 		return
 	}
 	opt, ok := cceParseObject(raw)
 	if !ok {
-		f.invalid(cce005, p, clipValue(raw), "the option must be a JSON object, e.g. '{\"persistence_timeout\": \"30\"}'")
+		f.invalid(cce005, p, clipValue(raw), "the option is not a JSON object")
 		return
 	}
 	switch mode {
@@ -184,7 +184,7 @@ func cceCheckOption(f *findings, a map[string]string, mode string) {
 	case cceAppCookie:
 		var name string
 		if rawName, ok := opt["app_cookie_name"]; !ok {
-			f.required(cce006, p, "APP_COOKIE needs app_cookie_name in "+annCCEOption)
+			f.required(cce006, p, "APP_COOKIE needs app_cookie_name in the option")
 		} else if json.Unmarshal(rawName, &name) != nil || name == "" {
 			f.invalid(cce006, p, clipValue(string(rawName)), "app_cookie_name must be a non-empty string")
 		}
@@ -211,7 +211,7 @@ func cceCheckManagedTimeout(f *findings, p *field.Path, raw json.RawMessage, lim
 		n = v
 	case json.Unmarshal(raw, &num) == nil && num == math.Trunc(num) && math.Abs(num) < 1e9:
 		n = int(num)
-		f.warn(cce005, p, clipValue(string(raw)), "persistence_timeout is a JSON number; CCE documents a string (\"30\") and whether its controller accepts a number is unverified")
+		f.warn(cce005, p, clipValue(string(raw)), "persistence_timeout is a number; CCE documents a string (\"30\")")
 	default:
 		f.invalid(cce005, p, clipValue(string(raw)), "persistence_timeout must be an integer number of minutes, written as a string")
 		return
@@ -255,7 +255,7 @@ func cceCheckCCM(f *findings, a map[string]string) {
 			limit = 1440
 		}
 		if err := json.Unmarshal(rawT, &n); err != nil {
-			f.invalid(cce011, p, clipValue(string(rawT)), "persistence_timeout must be a JSON number (the CCM decodes it into an int32; a string makes it ignore all options)")
+			f.invalid(cce011, p, clipValue(string(rawT)), "persistence_timeout must be a JSON number; a string voids the option")
 		} else if (typ == cceSourceIP || typ == cceHTTPCookie) && (n < 1 || n > limit) {
 			f.invalid(cce011, p, n, "persistence_timeout must be 1-"+strconv.Itoa(int(limit))+" minutes for "+typ)
 		}
@@ -296,18 +296,4 @@ func cceBacksELBIngress(ctx *Context) bool {
 		}
 	}
 	return false
-}
-
-// cloudEffectiveLocal reports whether the Service is, or after stickyguard's
-// externalTrafficPolicy default (SVC-005/CCE-008) will be, Local. Shared by
-// the provider families.
-func cloudEffectiveLocal(svc *corev1.Service, pol *policy.Policy) bool {
-	if svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal {
-		return true
-	}
-	if !pol.SetLocal() || KeepsTrafficPolicy(svc) {
-		return false
-	}
-	_, needs := NeedsLocal(svc, pol)
-	return needs
 }

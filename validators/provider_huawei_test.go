@@ -5,7 +5,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/stickyguard/stickyguard/validators/policy"
 )
@@ -21,12 +20,12 @@ func hwCtx(ctrl Controller, mut func(*Context)) *Context {
 
 func hwTurbo(c *Context) { c.Policy.Cluster.CCE = policy.CCETurbo }
 
-func TestProviderHuaweiService(t *testing.T) {
+func huaweiServiceCases() []svcCase {
 	mode, opt, flag := annPath(annCCEMode).String(), annPath(annCCEOption).String(), annPath(annCCEFlag).String()
 	algo := annPath(annCCEAlgorithm).String()
 	lb, np := svcType(corev1.ServiceTypeLoadBalancer), svcType(corev1.ServiceTypeNodePort)
 	etp := "spec.externalTrafficPolicy"
-	tests := []svcCase{
+	return []svcCase{
 		{name: "no annotations", svc: mkSvc(lb)},
 		{name: "SOURCE_IP on LB with string timeout", svc: mkSvc(lb, svcAnn(annCCEMode, "SOURCE_IP", annCCEOption, `{"persistence_timeout": "30"}`))},
 		{name: "CCE-001 lowercase mode", svc: mkSvc(lb, svcAnn(annCCEMode, "source_ip")),
@@ -72,6 +71,12 @@ func TestProviderHuaweiService(t *testing.T) {
 				c.Policy.Service.SetExternalTrafficPolicyLocal = &off
 			}),
 			wantWarn: []finding{warn("CCE-008", etp)}},
+		{name: "CCE-008 explicit Cluster offline is kept", svc: mkSvc(lb, svcETP(corev1.ServiceExternalTrafficPolicyCluster),
+			svcAnn(annCCEMode, "SOURCE_IP")), ctx: offlineCtx(), wantWarn: []finding{warn("CCE-008", etp)}},
+		{name: "CCE-008 disabled by policy", svc: mkSvc(lb, svcAnn(annCCEMode, "SOURCE_IP")),
+			ctx:      hwCtx(ControllerUnknown, func(c *Context) { c.Policy.Rules["CCE-008"] = policy.OverrideDisabled }),
+			wantWarn: []finding{warn("CCE-008", etp)}},
+		{name: "CCE-008 Local will be set: nothing to warn", svc: mkSvc(lb, svcAnn(annCCEMode, "SOURCE_IP"))},
 		{name: "CCE-008 explicit Local with opt-out", svc: mkSvc(lb, svcETP(corev1.ServiceExternalTrafficPolicyLocal),
 			svcAnn(annCCEMode, "SOURCE_IP", AnnKeepTrafficPolicy, "true"))},
 		{name: "CCE-008 not in Turbo", svc: mkSvc(lb, svcAnn(annCCEMode, "SOURCE_IP", AnnKeepTrafficPolicy, "true")),
@@ -101,43 +106,37 @@ func TestProviderHuaweiService(t *testing.T) {
 			wantDeny: []finding{deny("CCE-002", mode), deny("CCE-004", mode), deny("CCE-006", opt), deny("CCE-007", mode)},
 			wantWarn: []finding{warn("CCE-008", etp)}},
 	}
-	runSvcCases(t, validateServiceCCE, tests)
+}
+
+func TestProviderHuaweiService(t *testing.T) {
+	runSvcCases(t, validateServiceCCE, huaweiServiceCases())
+}
+
+func huaweiIngressCases() []ingCase {
+	mode, opt, algo := annPath(annCCEMode).String(), annPath(annCCEOption).String(), annPath(annCCEAlgorithm).String()
+	cce := ctxFor(ControllerCCE)
+	return []ingCase{
+		{name: "valid HTTP_COOKIE", ing: mkIng(ingAnn(annCCEMode, "HTTP_COOKIE", annCCEOption, `{"persistence_timeout":"60"}`))},
+		{name: "CCE-001 on Ingress", ing: mkIng(ingAnn(annCCEMode, "COOKIE")),
+			wantDeny: []finding{deny("CCE-001", mode)}},
+		{name: "CCE-001 with unknown controller", ing: mkIng(ingAnn(annCCEMode, "COOKIE")), ctx: ctxFor(ControllerUnknown),
+			wantDeny: []finding{deny("CCE-001", mode)}},
+		{name: "other controller skipped", ing: mkIng(ingAnn(annCCEMode, "COOKIE")), ctx: ctxFor(ControllerNginx)},
+		{name: "CCE-003 on Ingress", ing: mkIng(ingAnn(annCCEAlgorithm, "WRR")), ctx: cce,
+			wantDeny: []finding{deny("CCE-003", algo)}},
+		{name: "CCE-004 on Ingress", ing: mkIng(ingAnn(annCCEMode, "HTTP_COOKIE", annCCEAlgorithm, "SOURCE_IP")),
+			wantDeny: []finding{deny("CCE-004", mode)}},
+		{name: "CCE-005 on Ingress", ing: mkIng(ingAnn(annCCEMode, "HTTP_COOKIE", annCCEOption, `{"persistence_timeout":"2000"}`)),
+			wantDeny: []finding{deny("CCE-005", opt)}},
+		{name: "CCE-006 and CCE-007 on Ingress", ing: mkIng(ingAnn(annCCEMode, "APP_COOKIE", annCCEClass, "performance")),
+			wantDeny: []finding{deny("CCE-006", opt), deny("CCE-007", mode)}},
+		{name: "CCE-010 on Ingress", ing: mkIng(ingAnn(annCCEOption, `{}`)),
+			wantWarn: []finding{warn("CCE-010", opt)}},
+	}
 }
 
 func TestProviderHuaweiIngress(t *testing.T) {
-	mode, opt, algo := annPath(annCCEMode).String(), annPath(annCCEOption).String(), annPath(annCCEAlgorithm).String()
-	tests := []struct {
-		name     string
-		ing      *networkingv1.Ingress
-		ctrl     Controller
-		wantDeny []finding
-		wantWarn []finding
-	}{
-		{name: "valid HTTP_COOKIE", ing: mkIng(ingAnn(annCCEMode, "HTTP_COOKIE", annCCEOption, `{"persistence_timeout":"60"}`)), ctrl: ControllerCCE},
-		{name: "CCE-001 on Ingress", ing: mkIng(ingAnn(annCCEMode, "COOKIE")), ctrl: ControllerCCE,
-			wantDeny: []finding{deny("CCE-001", mode)}},
-		{name: "CCE-001 with unknown controller", ing: mkIng(ingAnn(annCCEMode, "COOKIE")), ctrl: ControllerUnknown,
-			wantDeny: []finding{deny("CCE-001", mode)}},
-		{name: "other controller skipped", ing: mkIng(ingAnn(annCCEMode, "COOKIE")), ctrl: ControllerNginx},
-		{name: "CCE-003 on Ingress", ing: mkIng(ingAnn(annCCEAlgorithm, "WRR")), ctrl: ControllerCCE,
-			wantDeny: []finding{deny("CCE-003", algo)}},
-		{name: "CCE-004 on Ingress", ing: mkIng(ingAnn(annCCEMode, "HTTP_COOKIE", annCCEAlgorithm, "SOURCE_IP")), ctrl: ControllerCCE,
-			wantDeny: []finding{deny("CCE-004", mode)}},
-		{name: "CCE-005 on Ingress", ing: mkIng(ingAnn(annCCEMode, "HTTP_COOKIE", annCCEOption, `{"persistence_timeout":"2000"}`)), ctrl: ControllerCCE,
-			wantDeny: []finding{deny("CCE-005", opt)}},
-		{name: "CCE-006 and CCE-007 on Ingress", ing: mkIng(ingAnn(annCCEMode, "APP_COOKIE", annCCEClass, "performance")), ctrl: ControllerCCE,
-			wantDeny: []finding{deny("CCE-006", opt), deny("CCE-007", mode)}},
-		{name: "CCE-010 on Ingress", ing: mkIng(ingAnn(annCCEOption, `{}`)), ctrl: ControllerCCE,
-			wantWarn: []finding{warn("CCE-010", opt)}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			before := tt.ing.DeepCopy()
-			errs, warns := validateIngressCCE(tt.ing, nil, ctxFor(tt.ctrl))
-			assertFindings(t, errs, warns, tt.wantDeny, tt.wantWarn)
-			assert.Equal(t, before, tt.ing, "input modified")
-		})
-	}
+	runIngCases(t, validateIngressCCE, func() *Context { return ctxFor(ControllerCCE) }, huaweiIngressCases())
 }
 
 func TestProviderHuaweiCatalog(t *testing.T) {

@@ -19,7 +19,7 @@ const (
 
 var tke003 = &Rule{ID: "TKE-003", Severity: Deny, Kinds: []string{KindService}, Family: tkeFamily,
 	Title:  "tke-service-config used together with tke-service-config-auto, or naming a reserved auto-generated TkeServiceConfig",
-	Fix:    "use either service.cloud.tencent.com/tke-service-config: <name> or tke-service-config-auto: \"true\", and do not name configs *-auto-service-config / *-auto-ingress-config",
+	Fix:    "use tke-service-config or tke-service-config-auto, not both; avoid *-auto-*-config names",
 	Source: "cloud.tencent.com/document/product/457/45490 (zh)"}
 
 var tkeRules = []*Rule{tke003}
@@ -32,11 +32,11 @@ func validateServiceTKE(svc, _ *corev1.Service, _ *Context) (field.ErrorList, Wa
 	var f findings
 	p := annPath(annTKEConfig)
 	if svc.Annotations[annTKEConfigAuto] == "true" {
-		f.forbidden(tke003, p, "cannot be used together with "+annTKEConfigAuto+": \"true\"")
+		f.forbidden(tke003, p, `cannot be combined with tke-service-config-auto: "true"`)
 	}
 	for _, suffix := range []string{"-auto-service-config", "-auto-ingress-config"} {
 		if strings.HasSuffix(name, suffix) {
-			f.invalid(tke003, p, clipValue(name), "names ending in "+suffix+" are reserved for the configs TKE generates itself")
+			f.invalid(tke003, p, clipValue(name), "names ending in "+suffix+" are reserved for TKE")
 		}
 	}
 	return f.result()

@@ -1,19 +1,13 @@
 package validators
 
 import (
+	"strings"
 	"testing"
-
-	"github.com/stretchr/testify/assert"
-	corev1 "k8s.io/api/core/v1"
 )
 
-func TestProviderTencentService(t *testing.T) {
+func tencentServiceCases() []svcCase {
 	cfg := annPath(annTKEConfig).String()
-	tests := []struct {
-		name     string
-		svc      *corev1.Service
-		wantDeny []finding
-	}{
+	return []svcCase{
 		{name: "no annotations", svc: mkSvc()},
 		{name: "named config", svc: mkSvc(svcAnn(annTKEConfig, "web-clb"))},
 		{name: "auto config", svc: mkSvc(svcAnn(annTKEConfigAuto, "true"))},
@@ -26,15 +20,13 @@ func TestProviderTencentService(t *testing.T) {
 			wantDeny: []finding{deny("TKE-003", cfg)}},
 		{name: "TKE-003 both problems", svc: mkSvc(svcAnn(annTKEConfig, "web-auto-service-config", annTKEConfigAuto, "true")),
 			wantDeny: []finding{deny("TKE-003", cfg), deny("TKE-003", cfg)}},
+		{name: "TKE-003 long reserved name", svc: mkSvc(svcAnn(annTKEConfig, strings.Repeat("w", 40)+"-auto-ingress-config", annTKEConfigAuto, "true")),
+			wantDeny: []finding{deny("TKE-003", cfg), deny("TKE-003", cfg)}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			before := tt.svc.DeepCopy()
-			errs, warns := validateServiceTKE(tt.svc, nil, ctxFor(ControllerUnknown))
-			assertFindings(t, errs, warns, tt.wantDeny, nil)
-			assert.Equal(t, before, tt.svc, "input modified")
-		})
-	}
+}
+
+func TestProviderTencentService(t *testing.T) {
+	runSvcCases(t, validateServiceTKE, tencentServiceCases())
 }
 
 func FuzzProviderTencent(f *testing.F) {

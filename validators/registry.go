@@ -15,9 +15,10 @@ type RuleFunc[T any] func(obj, old T, ctx *Context) (field.ErrorList, Warnings)
 
 // Rule family shapes per kind.
 type (
-	ServiceRuleFunc    = RuleFunc[*corev1.Service]
-	IngressRuleFunc    = RuleFunc[*networkingv1.Ingress]
-	DeploymentRuleFunc = RuleFunc[*appsv1.Deployment]
+	ServiceRuleFunc     = RuleFunc[*corev1.Service]
+	IngressRuleFunc     = RuleFunc[*networkingv1.Ingress]
+	DeploymentRuleFunc  = RuleFunc[*appsv1.Deployment]
+	StatefulSetRuleFunc = RuleFunc[*appsv1.StatefulSet]
 )
 
 // BackendConfigRuleFunc is the shape of a BackendConfig rule family.
@@ -27,7 +28,7 @@ type BackendConfigRuleFunc func(bc *BackendConfig, ctx *Context) (field.ErrorLis
 // separately and run only when Context.Offline is set.
 var (
 	serviceFamilies = []ServiceRuleFunc{
-		validateServiceMeta, validateServiceCore, validateServiceTraefik, validateServiceHAProxy,
+		validateServiceMeta, validateServiceCore, validateServiceNginx, validateServiceTraefik, validateServiceHAProxy,
 		validateServiceCCE, validateServiceACK, validateServiceTKE, validateServiceGKE, validateServiceAWS,
 	}
 	serviceOfflineFamilies = []ServiceRuleFunc{validateServiceAPIChecks}
@@ -37,6 +38,7 @@ var (
 	}
 	ingressOfflineFamilies = []IngressRuleFunc{validateIngressNginxOffline}
 	deploymentFamilies     = []DeploymentRuleFunc{validateDeploymentMeta, validateDeployment}
+	statefulSetFamilies    = []StatefulSetRuleFunc{validateStatefulSetMeta, validateStatefulSet}
 	backendConfigFamilies  = []BackendConfigRuleFunc{validateBackendConfigGKE}
 )
 
@@ -70,6 +72,12 @@ func ValidateIngress(ing, old *networkingv1.Ingress, ctx *Context) (field.ErrorL
 // ValidateDeployment runs every Deployment rule and applies the overrides.
 func ValidateDeployment(d, old *appsv1.Deployment, ctx *Context) (field.ErrorList, Warnings) {
 	return runFamilies(d, old, ctx, deploymentFamilies, nil)
+}
+
+// ValidateStatefulSet runs every StatefulSet rule (the Deployment rules'
+// workload checks, on its pod template) and applies the overrides.
+func ValidateStatefulSet(s, old *appsv1.StatefulSet, ctx *Context) (field.ErrorList, Warnings) {
+	return runFamilies(s, old, ctx, statefulSetFamilies, nil)
 }
 
 // ValidateBackendConfig runs the GKE BackendConfig rules (offline and audit).

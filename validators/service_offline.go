@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -17,25 +16,33 @@ import (
 var (
 	svcD01 = &Rule{
 		ID: "SVC-D01", Severity: Deny, Kinds: []string{KindService}, Family: "Service (offline)", Offline: true,
-		Title:  "a sticky-session field has the wrong JSON type (e.g. timeoutSeconds: \"600\"); the API server rejects the object at decode",
-		Fix:    "write the value with its API type: timeoutSeconds is an integer, sessionAffinity and externalTrafficPolicy are strings",
+		Title: "a sticky-session field has the wrong JSON type (e.g. timeoutSeconds: \"600\")",
+		Fix:   "timeoutSeconds is an integer; sessionAffinity and externalTrafficPolicy are strings",
+		Explain: "The API server decodes the Service into its Go type before admission; a string for an int32 " +
+			"(or a number for a string) fails with 400, so no webhook sees it.",
 		Source: "API decode: a string for an int32 fails with 400 before admission",
 	}
 	svcD02 = &Rule{
 		ID: "SVC-D02", Severity: Deny, Kinds: []string{KindService}, Family: "Service (offline)", Offline: true,
-		Title:  "an unknown or misspelled sticky-session field (e.g. sessionAffinityConfig.clientIp) is dropped by the API server, losing the value",
-		Fix:    "spell the field exactly: sessionAffinity, sessionAffinityConfig.clientIP.timeoutSeconds, externalTrafficPolicy",
+		Title: "a sticky-session key is misplaced, misspelled or in the wrong case, so its value is lost",
+		Fix:   "move the key to the position named, spelled exactly",
+		Explain: "A sticky-session key at a wrong position (inside a ports[] item, at the top level, under metadata, " +
+			"clientIP dedented beside an empty sessionAffinityConfig) or in the wrong case (clientIp) is an unknown " +
+			"field: kubectl's strict field validation rejects the object, other clients drop the key and the API " +
+			"default (None, or a 10800 s timeout) applies. stickyguard never fills a default over such a value.",
 		Source: "server-side field validation (KEP-2885): unknown fields are dropped with a warning or rejected with Strict",
 	}
 	svcD03 = &Rule{
 		ID: "SVC-D03", Severity: Warn, Kinds: []string{KindService}, Family: "Service (offline)", Offline: true,
-		Title:  "sessionAffinityConfig next to sessionAffinity None (or unset) is discarded by API defaulting",
-		Fix:    "set sessionAffinity: ClientIP, or remove sessionAffinityConfig",
+		Title: "a ClientIP timeout next to sessionAffinity None (or unset) is discarded by API defaulting",
+		Fix:   "set sessionAffinity: ClientIP, or remove sessionAffinityConfig",
+		Explain: "SetDefaults_Service sets sessionAffinityConfig to nil unless sessionAffinity is ClientIP. An empty " +
+			"config (sessionAffinityConfig: {}, as many charts render it) loses nothing and is not reported.",
 		Source: "pkg/apis/core/v1/defaults.go SetDefaults_Service sets the config to nil for None",
 	}
 	svcD04 = &Rule{
 		ID: "SVC-D04", Severity: Deny, Kinds: []string{KindService}, Family: "Service (offline)", Offline: true,
-		Title:  "sessionAffinity is neither ClientIP nor None (the enum is case-sensitive)",
+		Title:  "sessionAffinity is neither ClientIP nor None",
 		Fix:    "use ClientIP or None",
 		Source: "ValidateService supportedSessionAffinityType",
 	}
@@ -47,33 +54,27 @@ var (
 	}
 	svcD06 = &Rule{
 		ID: "SVC-D06", Severity: Deny, Kinds: []string{KindService}, Family: "Service (offline)", Offline: true,
-		Title:  "externalTrafficPolicy is not Cluster or Local, or is set on a Service that is not externally accessible",
-		Fix:    "use Cluster or Local, and only on NodePort/LoadBalancer Services (or ClusterIP with externalIPs)",
+		Title:  "externalTrafficPolicy is not Cluster or Local, or the Service is not externally accessible",
+		Fix:    "use Cluster or Local, only on NodePort/LoadBalancer (or with externalIPs)",
 		Source: "ValidateService externalTrafficPolicy checks; pkg/api/service/util.go ExternallyAccessible",
 	}
 	svcD07 = &Rule{
 		ID: "SVC-D07", Severity: Deny, Kinds: []string{KindService}, Family: "Service (offline)", Offline: true,
-		Title:  "healthCheckNodePort is set on a Service that is not type LoadBalancer with externalTrafficPolicy Local",
-		Fix:    "remove spec.healthCheckNodePort (the API server allocates it for LoadBalancer + Local)",
+		Title:  "healthCheckNodePort is set, but the Service is not type LoadBalancer with externalTrafficPolicy Local",
+		Fix:    "remove spec.healthCheckNodePort (it is allocated for LoadBalancer + Local)",
 		Source: "ValidateService healthCheckNodePort checks",
 	}
 )
 
 var offlineServiceRules = []*Rule{svcD01, svcD02, svcD03, svcD04, svcD05, svcD06, svcD07}
 
-// stickySpecFields are the sticky-session fields of ServiceSpec, by their
-// lower-case name, for spotting case mistakes.
-var stickySpecFields = map[string]string{
-	"sessionaffinity": "sessionAffinity", "sessionaffinityconfig": "sessionAffinityConfig",
-	"externaltrafficpolicy": "externalTrafficPolicy", "internaltrafficpolicy": "internalTrafficPolicy",
-	"healthchecknodeport": "healthCheckNodePort",
-}
-
 // ValidateServiceRaw inspects the sticky-session parts of a Service as
 // written, decoded only as generic JSON, for mistakes the typed decode
-// cannot show. It returns the findings and the JSON paths (from the object
-// root) to delete so the rest of the object still decodes and gets checked.
-// obj is not modified.
+// cannot show: wrong JSON types (SVC-D01) and a timeout the API defaulting
+// discards (SVC-D03). Unknown and misplaced keys are reported from the
+// strict typed decode (UnknownFields). It returns the findings and the JSON
+// paths (from the object root) to delete so the rest of the object still
+// decodes and gets checked. obj is not modified.
 func ValidateServiceRaw(obj map[string]any) (field.ErrorList, Warnings, [][]string) {
 	var f findings
 	var drop [][]string
@@ -82,21 +83,16 @@ func ValidateServiceRaw(obj map[string]any) (field.ErrorList, Warnings, [][]stri
 		return nil, nil, nil
 	}
 	sp := field.NewPath("spec")
-	for _, k := range mapKeys(spec) {
-		if want, ok := stickySpecFields[strings.ToLower(k)]; ok && k != want {
-			f.forbidden(svcD02, sp.Child(k), fmt.Sprintf("spec.%s is not a Service field; did you mean spec.%s?", k, want))
-		}
-	}
 	for _, k := range []string{"sessionAffinity", "externalTrafficPolicy", "internalTrafficPolicy"} {
 		if v, ok := spec[k]; ok && v != nil {
 			if _, isStr := v.(string); !isStr {
-				f.invalid(svcD01, sp.Child(k), clipValue(fmt.Sprint(v)), fmt.Sprintf("spec.%s must be a string, got %s", k, jsonType(v)))
+				f.invalid(svcD01, sp.Child(k), clipEcho(fmt.Sprint(v)), "must be a string, got "+jsonType(v))
 				drop = append(drop, []string{"spec", k})
 			}
 		}
 	}
 	if v, ok := spec["healthCheckNodePort"]; ok && v != nil && !isInteger(v) {
-		f.invalid(svcD01, sp.Child("healthCheckNodePort"), clipValue(fmt.Sprint(v)), "must be an integer, got "+jsonType(v))
+		f.invalid(svcD01, sp.Child("healthCheckNodePort"), clipEcho(fmt.Sprint(v)), "must be an integer, got "+jsonType(v))
 		drop = append(drop, []string{"spec", "healthCheckNodePort"})
 	}
 	raw, present := spec["sessionAffinityConfig"]
@@ -104,22 +100,10 @@ func ValidateServiceRaw(obj map[string]any) (field.ErrorList, Warnings, [][]stri
 		return f.errs, f.warns, drop
 	}
 	cp := sp.Child("sessionAffinityConfig")
-	if aff, _ := spec["sessionAffinity"].(string); aff != string(corev1.ServiceAffinityClientIP) {
-		if aff == "" {
-			aff = "unset (defaults to None)"
-		}
-		f.warn(svcD03, cp, nil, "sessionAffinity is "+aff+", so the API server discards sessionAffinityConfig")
-	}
 	cfg, ok := raw.(map[string]any)
 	if !ok {
-		f.invalid(svcD01, cp, clipValue(fmt.Sprint(raw)), "must be an object, got "+jsonType(raw))
+		f.invalid(svcD01, cp, clipEcho(fmt.Sprint(raw)), "must be an object, got "+jsonType(raw))
 		return f.errs, f.warns, append(drop, []string{"spec", "sessionAffinityConfig"})
-	}
-	for _, k := range mapKeys(cfg) {
-		if k != "clientIP" {
-			f.forbidden(svcD02, cp.Child(k), fmt.Sprintf("unknown field %q; the only field is clientIP", k))
-			drop = append(drop, []string{"spec", "sessionAffinityConfig", k})
-		}
 	}
 	ipRaw, ok := cfg["clientIP"]
 	if !ok || ipRaw == nil {
@@ -127,19 +111,22 @@ func ValidateServiceRaw(obj map[string]any) (field.ErrorList, Warnings, [][]stri
 	}
 	ip, ok := ipRaw.(map[string]any)
 	if !ok {
-		f.invalid(svcD01, cp.Child("clientIP"), clipValue(fmt.Sprint(ipRaw)), "must be an object, got "+jsonType(ipRaw))
+		f.invalid(svcD01, cp.Child("clientIP"), clipEcho(fmt.Sprint(ipRaw)), "must be an object, got "+jsonType(ipRaw))
 		return f.errs, f.warns, append(drop, []string{"spec", "sessionAffinityConfig", "clientIP"})
 	}
 	ipp := cp.Child("clientIP")
-	for _, k := range mapKeys(ip) {
-		if k != "timeoutSeconds" {
-			f.forbidden(svcD02, ipp.Child(k), fmt.Sprintf("unknown field %q; the only field is timeoutSeconds", k))
-			drop = append(drop, []string{"spec", "sessionAffinityConfig", "clientIP", k})
-		}
-	}
-	if t, ok := ip["timeoutSeconds"]; ok && t != nil && !isInteger(t) {
-		f.invalid(svcD01, ipp.Child("timeoutSeconds"), clipValue(fmt.Sprint(t)), "must be an integer number of seconds, got "+jsonType(t))
+	t, hasTimeout := ip["timeoutSeconds"]
+	if hasTimeout && t != nil && !isInteger(t) {
+		f.invalid(svcD01, ipp.Child("timeoutSeconds"), clipEcho(fmt.Sprint(t)), "must be an integer (seconds), got "+jsonType(t))
 		drop = append(drop, []string{"spec", "sessionAffinityConfig", "clientIP", "timeoutSeconds"})
+	}
+	// SVC-D03 only for a config that carries a value: an empty one
+	// (sessionAffinityConfig: {}, popular charts render it) loses nothing.
+	if aff, _ := spec["sessionAffinity"].(string); aff != string(corev1.ServiceAffinityClientIP) && hasTimeout && t != nil {
+		if aff == "" {
+			aff = "unset (None)"
+		}
+		f.warn(svcD03, cp, nil, "sessionAffinity is "+clipEcho(aff)+", so the API server discards this timeout")
 	}
 	return f.errs, f.warns, drop
 }
@@ -152,7 +139,7 @@ func validateServiceAPIChecks(svc, _ *corev1.Service, _ *Context) (field.ErrorLi
 	switch svc.Spec.SessionAffinity {
 	case "", corev1.ServiceAffinityClientIP, corev1.ServiceAffinityNone:
 	default:
-		f.notSupported(svcD04, sp.Child("sessionAffinity"), string(svc.Spec.SessionAffinity), []string{"ClientIP", "None"}, "")
+		f.notSupported(svcD04, sp.Child("sessionAffinity"), clipEcho(string(svc.Spec.SessionAffinity)), []string{"ClientIP", "None"}, "the values are case-sensitive")
 	}
 	if c := svc.Spec.SessionAffinityConfig; c != nil && c.ClientIP != nil && c.ClientIP.TimeoutSeconds != nil {
 		if t := *c.ClientIP.TimeoutSeconds; t <= 0 || t > 86400 {
@@ -163,9 +150,9 @@ func validateServiceAPIChecks(svc, _ *corev1.Service, _ *Context) (field.ErrorLi
 	switch {
 	case etp == "":
 	case !ExternallyAccessible(svc):
-		f.invalid(svcD06, sp.Child("externalTrafficPolicy"), string(etp), "may only be set for externally-accessible Services")
+		f.invalid(svcD06, sp.Child("externalTrafficPolicy"), clipEcho(string(etp)), "may only be set for externally-accessible Services")
 	case etp != corev1.ServiceExternalTrafficPolicyCluster && etp != corev1.ServiceExternalTrafficPolicyLocal:
-		f.notSupported(svcD06, sp.Child("externalTrafficPolicy"), string(etp), []string{"Cluster", "Local"}, "")
+		f.notSupported(svcD06, sp.Child("externalTrafficPolicy"), clipEcho(string(etp)), []string{"Cluster", "Local"}, "the values are case-sensitive")
 	}
 	if svc.Spec.HealthCheckNodePort != 0 && !(svc.Spec.Type == corev1.ServiceTypeLoadBalancer && etp == corev1.ServiceExternalTrafficPolicyLocal) {
 		f.invalid(svcD07, sp.Child("healthCheckNodePort"), svc.Spec.HealthCheckNodePort, "")

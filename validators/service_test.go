@@ -1,29 +1,95 @@
 package validators
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/stickyguard/stickyguard/validators/policy"
 )
 
-func TestServiceCore(t *testing.T) {
+// coreCase is one row of the core Service rules' table.
+type coreCase struct {
+	name     string
+	svc      *corev1.Service
+	old      *corev1.Service
+	rel      Related
+	offline  bool
+	pol      func(*policy.Policy)
+	wantDeny []finding
+	wantWarn []finding
+}
+
+func (c coreCase) ctx() *Context {
+	return &Context{Policy: polWith(c.pol), Offline: c.offline, Related: c.rel}
+}
+
+// serviceLocalDefaultCases are the rows about the externalTrafficPolicy
+// Local default and provider stickiness (SVC-004, SVC-005, SVC-014).
+func serviceLocalDefaultCases() []coreCase {
 	lb, np := svcType(corev1.ServiceTypeLoadBalancer), svcType(corev1.ServiceTypeNodePort)
+	local, cluster := svcETP(corev1.ServiceExternalTrafficPolicyLocal), svcETP(corev1.ServiceExternalTrafficPolicyCluster)
+	etp := "spec.externalTrafficPolicy"
+	return []coreCase{
+		{name: "SVC-004 NodePort ClientIP Cluster",
+			svc:      mkSvc(clientIP(10800), np, cluster),
+			wantWarn: []finding{warn("SVC-004", etp)}},
+		{name: "NodePort ClientIP Local is fine", svc: mkSvc(clientIP(10800), np, local)},
+		{name: "SVC-004 plain ClientIP on a LoadBalancer: a warning, never Local",
+			svc:      mkSvc(clientIP(10800), lb),
+			wantWarn: []finding{warn("SVC-004", etp)}},
+		{name: "SVC-004 plain ClientIP with the opt-out is still SVC-004",
+			svc:      mkSvc(clientIP(10800), lb, cluster, svcAnn(AnnKeepTrafficPolicy, "true")),
+			wantWarn: []finding{warn("SVC-004", etp)}},
+		{name: "ACK persistence: stickyguard sets Local, nothing to warn",
+			svc: mkSvc(lb, svcAnn(annACKPersist, "1800"))},
+		{name: "SVC-005 ACK persistence opted out of Local",
+			svc:      mkSvc(lb, svcAnn(annACKPersist, "1800", AnnKeepTrafficPolicy, "true")),
+			wantWarn: []finding{warn("SVC-005", etp)}},
+		{name: "SVC-005 explicit Cluster offline is kept and warned",
+			svc: mkSvc(lb, cluster, clientIP(600), svcAnn(annAWSNLBAttrs, nlbSourceIP)), offline: true,
+			wantWarn: []finding{warn("SVC-005", etp)}},
+		{name: "SVC-005 Cluster live is the API default: Local is set",
+			svc: mkSvc(lb, cluster, svcAnn(annAWSNLBAttrs, nlbSourceIP))},
+		{name: "SVC-005 default disabled by policy",
+			svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, nlbSourceIP)), pol: func(p *policy.Policy) { p.Rules["SVC-005"] = policy.OverrideDisabled },
+			wantWarn: []finding{warn("SVC-005", etp)}},
+		{name: "ACK persistence pod-direct (eni) needs nothing",
+			svc: mkSvc(lb, svcAnn(annACKPersist, "1800", annACKBackend, "eni"))},
+		{name: "SVC-014 ACK persistence on a NodePort",
+			svc:      mkSvc(np, svcAnn(annACKPersist, "1800")),
+			wantWarn: []finding{warn("SVC-014", annPath(annACKPersist).String())}},
+		{name: "SVC-014 ACK sticky-session and NLB attributes on a ClusterIP",
+			svc: mkSvc(svcAnn(ackLegacyPrefix+"sticky-session", "on", annAWSNLBAttrs, nlbSourceIP)),
+			wantWarn: []finding{warn("SVC-014", annPath(ackLegacyPrefix+"sticky-session").String()),
+				warn("SVC-014", annPath(annAWSNLBAttrs).String())}},
+		{name: "SVC-014 CCE SOURCE_IP on a NodePort",
+			svc:      mkSvc(np, svcAnn(annCCEMode, "SOURCE_IP")),
+			wantWarn: []finding{warn("SVC-014", annPath(annCCEMode).String())}},
+		{name: "CCE SOURCE_IP on a NodePort behind an ELB Ingress",
+			svc: mkSvc(np, svcAnn(annCCEMode, "SOURCE_IP")),
+			rel: Related{Ingresses: []RelatedIngress{{Ingress: mkIng(), Controller: ControllerCCE}}}},
+		{name: "ACK persistence 0 on a NodePort is nothing", svc: mkSvc(np, svcAnn(annACKPersist, "0", annACKSticky, "off"))},
+		{name: "SVC-014 malformed values on a NodePort still warn (the value rules do not run there)",
+			svc:      mkSvc(np, svcAnn(annACKPersist, "30m", annAWSNLBAttrs, "stickiness.enabled")),
+			wantWarn: []finding{warn("SVC-014", annPath(annACKPersist).String()), warn("SVC-014", annPath(annAWSNLBAttrs).String())}},
+		{name: "NLB attributes without stickiness on a NodePort are not SVC-014",
+			svc: mkSvc(np, svcAnn(annAWSNLBAttrs, "deregistration_delay.timeout_seconds=30,stickiness.enabled=false"))},
+		{name: "provider stickiness on a LoadBalancer is not SVC-014", svc: mkSvc(lb, svcAnn(annACKSticky, "on"))},
+	}
+}
+
+func serviceCoreCases() []coreCase {
+	lb := svcType(corev1.ServiceTypeLoadBalancer)
 	local, cluster := svcETP(corev1.ServiceExternalTrafficPolicyLocal), svcETP(corev1.ServiceExternalTrafficPolicyCluster)
 	twoPorts := func(s *corev1.Service) {
 		s.Spec.Ports = append(s.Spec.Ports, corev1.ServicePort{Name: "https", Port: 443})
 	}
 	unspread := func(n int32) *appsv1.Deployment { return mkDep(func(d *appsv1.Deployment) { d.Spec.Replicas = &n }) }
-	tests := []struct {
-		name     string
-		svc      *corev1.Service
-		old      *corev1.Service
-		rel      Related
-		wantDeny []finding
-		wantWarn []finding
-	}{
+	return append(serviceLocalDefaultCases(), []coreCase{
 		{name: "plain ClusterIP Service", svc: mkSvc()},
 		{name: "ClientIP ClusterIP Service with default timeout", svc: mkSvc(clientIP(10800))},
 		{name: "SVC-001 sessionAffinity under selector",
@@ -46,19 +112,6 @@ func TestServiceCore(t *testing.T) {
 		{name: "SVC-003 ExternalName ClientIP",
 			svc:      mkSvc(clientIP(10800), svcType(corev1.ServiceTypeExternalName)),
 			wantWarn: []finding{warn("SVC-003", "spec.sessionAffinity")}},
-		{name: "SVC-004 NodePort ClientIP Cluster",
-			svc:      mkSvc(clientIP(10800), np, cluster),
-			wantWarn: []finding{warn("SVC-004", "spec.externalTrafficPolicy")}},
-		{name: "NodePort ClientIP Local is fine", svc: mkSvc(clientIP(10800), np, local)},
-		{name: "SVC-005 LB ClientIP opted out of Local",
-			svc:      mkSvc(clientIP(10800), lb, cluster, svcAnn(AnnKeepTrafficPolicy, "true")),
-			wantWarn: []finding{warn("SVC-005", "spec.externalTrafficPolicy")}},
-		{name: "SVC-005 ACK persistence with Cluster",
-			svc:      mkSvc(lb, svcAnn("service.beta.kubernetes.io/alibaba-cloud-loadbalancer-persistence-timeout", "1800")),
-			wantWarn: []finding{warn("SVC-005", "spec.externalTrafficPolicy")}},
-		{name: "ACK persistence pod-direct (eni) needs nothing",
-			svc: mkSvc(lb, svcAnn("service.beta.kubernetes.io/alibaba-cloud-loadbalancer-persistence-timeout", "1800",
-				"service.beta.kubernetes.io/backend-type", "eni"))},
 		{name: "SVC-006 Cluster to Local on an LB",
 			svc: mkSvc(lb, local), old: mkSvc(lb, cluster),
 			wantWarn: []finding{warn("SVC-006", "spec.externalTrafficPolicy")}},
@@ -81,23 +134,39 @@ func TestServiceCore(t *testing.T) {
 		{name: "ALB instance mode goes through kube-proxy",
 			svc: mkSvc(clientIP(600)),
 			rel: Related{Ingresses: []RelatedIngress{{Ingress: mkIng(), Controller: ControllerAWS}}}},
-		{name: "SVC-012 Local Service over an unspread Deployment",
-			svc:      mkSvc(lb, local),
+		{name: "SVC-012 ClientIP Local Service over an unspread Deployment",
+			svc:      mkSvc(lb, local, clientIP(600)),
 			rel:      Related{Deployments: []*appsv1.Deployment{unspread(3)}},
 			wantWarn: []finding{warn("SVC-012", "spec.selector")}},
-		{name: "single replica needs no spread", svc: mkSvc(lb, local), rel: Related{Deployments: []*appsv1.Deployment{unspread(1)}}},
+		{name: "SVC-012 node-level sticky Service over an unspread Deployment",
+			svc:      mkSvc(lb, svcAnn(annACKPersist, "1800")),
+			rel:      Related{Deployments: []*appsv1.Deployment{unspread(3)}},
+			wantWarn: []finding{warn("SVC-012", "spec.selector")}},
+		{name: "SVC-012 clips a long list of workloads",
+			svc: mkSvc(lb, local, clientIP(600)),
+			rel: Related{Deployments: []*appsv1.Deployment{
+				mkDep(func(d *appsv1.Deployment) { d.Name = strings.Repeat("a", 63) }),
+				mkDep(func(d *appsv1.Deployment) { d.Name = strings.Repeat("b", 63) }),
+				mkDep(func(d *appsv1.Deployment) { d.Name = strings.Repeat("c", 63) }),
+			}},
+			wantWarn: []finding{warn("SVC-012", "spec.selector")}},
+		{name: "an ingress controller's own Local Service is not sticky",
+			svc: mkSvc(lb, local), rel: Related{Deployments: []*appsv1.Deployment{unspread(3)}}},
+		{name: "single replica needs no spread", svc: mkSvc(lb, local, clientIP(600)), rel: Related{Deployments: []*appsv1.Deployment{unspread(1)}}},
 		{name: "SVC-013 Windows backend with custom timeout",
 			svc: mkSvc(clientIP(600)),
 			rel: Related{Deployments: []*appsv1.Deployment{mkDep(func(d *appsv1.Deployment) {
 				d.Spec.Template.Spec.NodeSelector = map[string]string{"kubernetes.io/os": "windows"}
 			})}},
 			wantWarn: []finding{warn("SVC-013", "spec.sessionAffinityConfig.clientIP.timeoutSeconds")}},
-	}
-	for _, tc := range tests {
+	}...)
+}
+
+func TestServiceCore(t *testing.T) {
+	for _, tc := range serviceCoreCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := &Context{Policy: policy.Default(), Related: tc.rel}
 			before := tc.svc.DeepCopy()
-			errs, warns := validateServiceCore(tc.svc, tc.old, ctx)
+			errs, warns := validateServiceCore(tc.svc, tc.old, tc.ctx())
 			assertFindings(t, errs, warns, tc.wantDeny, tc.wantWarn)
 			if !equalSvc(before, tc.svc) {
 				t.Fatal("rule modified its input")
@@ -137,6 +206,20 @@ func assertContainsAll(t *testing.T, got []string, want ...string) {
 	for _, w := range want {
 		if !set[w] {
 			t.Errorf("missing %s in %v", w, got)
+		}
+	}
+}
+
+// TestSelectorKeyNamesItsHome: SVC-001 names the Service field the key
+// belongs to (issue 10 item 13: no literal spec.<key> placeholder).
+func TestSelectorKeyNamesItsHome(t *testing.T) {
+	for key, home := range selectorKeyHome {
+		svc := mkSvc(func(s *corev1.Service) { s.Spec.Selector[key] = "x" })
+		errs, _ := validateServiceCore(svc, nil, &Context{Policy: policy.Default()})
+		if assert.Len(t, errs, 1, key) {
+			assert.Equal(t, "SVC-001", errs[0].Origin)
+			assert.Contains(t, errs[0].Detail, home, key)
+			assert.NotContains(t, errs[0].Detail, "<key>", key)
 		}
 	}
 }

@@ -20,17 +20,18 @@ const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 //
 //   - Every kind: managedFields and kubectl's last-applied-configuration
 //     annotation go (most of an object's bytes; no rule reads them).
-//   - Services, Ingresses and Deployments: rules read them from the cache
-//     only as the neighbours of an object under review, and never read a
-//     neighbour's labels or status; those go. (Namespaces keep their
-//     labels: the mode label is read from them.)
+//   - Services, Ingresses, Deployments and StatefulSets: rules read them
+//     from the cache only as the neighbours of an object under review, and
+//     never read a neighbour's labels or status; those go. (Namespaces keep
+//     their labels: the mode label is read from them.)
 //   - GKE BackendConfigs: name, namespace and spec.sessionAffinity.
-//   - Deployments: a cached Deployment is read only as the backend of a
-//     Service under review (SVC-012, SVC-013): its name, replicas, selector,
-//     pod template labels, nodeName, nodeSelector, affinity and topology
-//     spread constraints stay; the annotations, containers, volumes, the
-//     rest of the pod spec, the strategy and the status go. With thousands
-//     of Deployments they are most of serve's memory.
+//   - Deployments and StatefulSets: a cached one is read only as the backend
+//     of a Service under review (SVC-012, SVC-013): its name, replicas,
+//     selector, pod template labels, nodeName, nodeSelector, affinity and
+//     topology spread constraints stay; the annotations, containers,
+//     volumes (and volume claim templates), the rest of the pod spec, the
+//     strategy and the status go. With thousands of Deployments they are
+//     most of serve's memory.
 //
 // The object under review comes from the request, whole; the periodic audit
 // reads the API server, not this cache. webhook/corpus checks that every
@@ -60,6 +61,10 @@ func StripForCache(in any) (any, error) {
 		o.Labels = nil
 		o.Annotations = nil
 		slimDeployment(o)
+	case *appsv1.StatefulSet:
+		o.Labels = nil
+		o.Annotations = nil
+		slimStatefulSet(o)
 	case *unstructured.Unstructured:
 		if isBackendConfig(o) {
 			slimBackendConfig(o)
@@ -71,22 +76,38 @@ func StripForCache(in any) (any, error) {
 // slimDeployment keeps the parts of a Deployment's spec the rules read from
 // the cache (see StripForCache).
 func slimDeployment(d *appsv1.Deployment) {
-	pod := &d.Spec.Template.Spec
-	d.Spec.Template.Spec = corev1.PodSpec{
-		NodeName:                  pod.NodeName,
-		NodeSelector:              pod.NodeSelector,
-		Affinity:                  pod.Affinity,
-		TopologySpreadConstraints: pod.TopologySpreadConstraints,
-	}
+	d.Spec.Template.Spec = slimPodSpec(&d.Spec.Template.Spec)
 	d.Spec.Template.Annotations = nil
 	d.Spec.Strategy = appsv1.DeploymentStrategy{}
 	d.Status = appsv1.DeploymentStatus{}
 }
 
-// pairCounts counts, per namespace and label pair, the Deployments whose
-// pod template carries the pair. A Deployment informer event handler keeps
-// it current; DeploymentsSelectedBy reads it to start from the rarest pair
-// of a selector (in a namespace of Helm charts every pod carries
+// slimStatefulSet keeps the parts of a StatefulSet's spec the rules read
+// from the cache, like slimDeployment; the volume claim templates, the
+// update strategy and the status go.
+func slimStatefulSet(s *appsv1.StatefulSet) {
+	s.Spec.Template.Spec = slimPodSpec(&s.Spec.Template.Spec)
+	s.Spec.Template.Annotations = nil
+	s.Spec.VolumeClaimTemplates = nil
+	s.Spec.UpdateStrategy = appsv1.StatefulSetUpdateStrategy{}
+	s.Status = appsv1.StatefulSetStatus{}
+}
+
+// slimPodSpec is the part of a pod spec the workload rules read.
+func slimPodSpec(pod *corev1.PodSpec) corev1.PodSpec {
+	return corev1.PodSpec{
+		NodeName:                  pod.NodeName,
+		NodeSelector:              pod.NodeSelector,
+		Affinity:                  pod.Affinity,
+		TopologySpreadConstraints: pod.TopologySpreadConstraints,
+	}
+}
+
+// pairCounts counts, per namespace and label pair, the workloads of one
+// kind (Deployments, or StatefulSets) whose pod template carries the pair.
+// An event handler on that kind's informer keeps it current;
+// DeploymentsSelectedBy and StatefulSetsSelectedBy read it to start from the
+// rarest pair of a selector (in a namespace of Helm charts every pod carries
 // app.kubernetes.io/instance=<release>: starting there reads them all).
 type pairCounts struct {
 	mu sync.RWMutex
@@ -101,41 +122,36 @@ func (c *pairCounts) get(ns, pair string) int {
 	return c.n[nsKey(ns, pair)]
 }
 
-func (c *pairCounts) add(d *appsv1.Deployment, delta int) {
-	if d == nil {
+// add counts the pod template labels of a Deployment or StatefulSet.
+func (c *pairCounts) add(o any, delta int) {
+	ns, labels := podTemplateLabels(o)
+	if len(labels) == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k, v := range d.Spec.Template.Labels {
-		key := nsKey(d.Namespace, pair(k, v))
+	for k, v := range labels {
+		key := nsKey(ns, pair(k, v))
 		if c.n[key] += delta; c.n[key] <= 0 {
 			delete(c.n, key)
 		}
 	}
 }
 
-func asDeployment(o any) *appsv1.Deployment {
-	if t, ok := o.(toolscache.DeletedFinalStateUnknown); ok {
-		o = t.Obj
-	}
-	d, _ := o.(*appsv1.Deployment)
-	return d
-}
-
 // handler keeps the counts in step with the informer's store.
 func (c *pairCounts) handler() toolscache.ResourceEventHandler {
 	return toolscache.ResourceEventHandlerFuncs{
-		AddFunc: func(o any) { c.add(asDeployment(o), 1) },
+		AddFunc: func(o any) { c.add(o, 1) },
 		UpdateFunc: func(oldObj, newObj any) {
-			old, cur := asDeployment(oldObj), asDeployment(newObj)
-			if old != nil && cur != nil && sameLabels(old.Spec.Template.Labels, cur.Spec.Template.Labels) {
+			_, old := podTemplateLabels(oldObj)
+			_, cur := podTemplateLabels(newObj)
+			if sameLabels(old, cur) {
 				return // status and replica changes: nothing to count
 			}
-			c.add(old, -1)
-			c.add(cur, 1)
+			c.add(oldObj, -1)
+			c.add(newObj, 1)
 		},
-		DeleteFunc: func(o any) { c.add(asDeployment(o), -1) },
+		DeleteFunc: func(o any) { c.add(o, -1) },
 	}
 }
 

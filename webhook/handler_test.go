@@ -55,7 +55,7 @@ func TestMutateEnforcePatches(t *testing.T) {
 		wantOps: []map[string]any{
 			{"op": "replace", "path": "/spec/externalTrafficPolicy", "value": "Local"},
 		},
-		wantWarn: []string{"SVC-005 spec.externalTrafficPolicy: set spec.externalTrafficPolicy=Local: ACK CLB persistence-timeout 1800"},
+		wantWarn: []string{"SVC-005 spec.externalTrafficPolicy: set spec.externalTrafficPolicy=Local: ACK CLB persistence-timeout"},
 	}, {
 		name: "externalTrafficPolicy missing from the request is added",
 		obj: service(nsEnforce, "web", stickyLB, func(s *corev1.Service) {
@@ -249,7 +249,7 @@ func TestAuditMode(t *testing.T) {
 			require.True(t, resp.Allowed, "audit never denies")
 			require.Len(t, resp.Warnings, 1)
 			assert.True(t, strings.HasPrefix(resp.Warnings[0],
-				"[audit] would deny SVC-001: spec.selector[sessionAffinity]: spec.selector.sessionAffinity is a pod label selector"), resp.Warnings[0])
+				"[audit] would deny SVC-001: spec.selector[sessionAffinity]: a pod label, not the Service field spec.sessionAffinity"), resp.Warnings[0])
 			assert.Equal(t, map[string]string{"would-deny-1": resp.Warnings[0]}, resp.AuditAnnotations)
 
 			resp = f.review(t, Mutating, create, service(tc.ns, "web", stickyLB), nil)

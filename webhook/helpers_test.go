@@ -123,6 +123,8 @@ func gvkOf(obj runtime.Object) (gvk schema.GroupVersionKind) {
 		return ingresses().GVK
 	case *appsv1.Deployment:
 		return deployments().GVK
+	case *appsv1.StatefulSet:
+		return statefulSets().GVK
 	}
 	return schema.GroupVersionKind{}
 }
@@ -156,6 +158,8 @@ func resourceOf(kind string) string {
 		return "services"
 	case "Ingress":
 		return "ingresses"
+	case "StatefulSet":
+		return "statefulsets"
 	}
 	return "deployments"
 }
@@ -255,6 +259,26 @@ func deployment(ns, name string, mut ...func(*appsv1.Deployment)) *appsv1.Deploy
 	return d
 }
 
+func statefulSet(ns, name string, mut ...func(*appsv1.StatefulSet)) *appsv1.StatefulSet {
+	labels := map[string]string{"app": "web"}
+	s := &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: appsv1.StatefulSetSpec{
+			Replicas:    ptr(int32(3)),
+			ServiceName: name + "-headless",
+			Selector:    &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx"}}},
+			},
+		},
+	}
+	for _, m := range mut {
+		m(s)
+	}
+	return s
+}
+
 func ingress(ns, name, backend string, mut ...func(*networkingv1.Ingress)) *networkingv1.Ingress {
 	pt := networkingv1.PathTypePrefix
 	ing := &networkingv1.Ingress{
@@ -295,6 +319,9 @@ func (failingLookup) ServicesSelecting(string, map[string]string) ([]*corev1.Ser
 	return nil, ErrCacheNotSynced
 }
 func (failingLookup) DeploymentsSelectedBy(string, map[string]string) ([]*appsv1.Deployment, error) {
+	return nil, ErrCacheNotSynced
+}
+func (failingLookup) StatefulSetsSelectedBy(string, map[string]string) ([]*appsv1.StatefulSet, error) {
 	return nil, ErrCacheNotSynced
 }
 func (failingLookup) IngressesForService(string, string) ([]*networkingv1.Ingress, error) {

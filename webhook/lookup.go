@@ -27,7 +27,7 @@ var ErrCacheNotSynced = errors.New("the informer cache has not synced yet")
 // CachedObjects are the kinds stickyguard caches (RBAC: get, list, watch).
 func CachedObjects() []client.Object {
 	return []client.Object{
-		&corev1.Service{}, &appsv1.Deployment{}, &networkingv1.Ingress{},
+		&corev1.Service{}, &appsv1.Deployment{}, &appsv1.StatefulSet{}, &networkingv1.Ingress{},
 		&networkingv1.IngressClass{}, &corev1.Namespace{},
 	}
 }
@@ -37,14 +37,15 @@ func CachedObjects() []client.Object {
 // never copies: objects it returns are the cache's own and must not be
 // modified (the engine only reads them).
 type CacheLookup struct {
-	services, deployments, ingresses, classes toolscache.Indexer
+	services, deployments, sets, ingresses, classes toolscache.Indexer
 	// backendConfigs is nil when BackendConfigs are not watched.
 	backendConfigs toolscache.Indexer
-	// counts says how many Deployments carry each pod label pair, so a
-	// Service's lookup starts from its rarest selector pair.
-	counts    *pairCounts
-	informers []cacheInformer
-	synced    atomic.Bool
+	// counts (Deployments) and setCounts (StatefulSets) say how many
+	// workloads carry each pod label pair, so a Service's lookup starts
+	// from its rarest selector pair.
+	counts, setCounts *pairCounts
+	informers         []cacheInformer
+	synced            atomic.Bool
 }
 
 // cacheInformer is what CacheLookup needs to know whether it has synced.
@@ -63,7 +64,7 @@ type indexedInformer interface {
 // returns the Lookup reading their stores. With backendConfigs it also
 // watches GKE BackendConfigs (see WatchBackendConfigs).
 func NewCacheLookup(ctx context.Context, c cache.Cache, backendConfigs bool) (*CacheLookup, error) {
-	l := &CacheLookup{counts: newPairCounts()}
+	l := &CacheLookup{counts: newPairCounts(), setCounts: newPairCounts()}
 	add := func(obj client.Object, indexers toolscache.Indexers) (toolscache.Indexer, cache.Informer, error) {
 		inf, err := c.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
 		if err != nil {
@@ -82,11 +83,14 @@ func NewCacheLookup(ctx context.Context, c cache.Cache, backendConfigs bool) (*C
 		return ii.GetIndexer(), inf, nil
 	}
 	var err error
-	var deployments cache.Informer
+	var deployments, sets cache.Informer
 	if l.services, _, err = add(&corev1.Service{}, serviceIndexers()); err != nil {
 		return nil, err
 	}
-	if l.deployments, deployments, err = add(&appsv1.Deployment{}, deploymentIndexers()); err != nil {
+	if l.deployments, deployments, err = add(&appsv1.Deployment{}, workloadIndexers()); err != nil {
+		return nil, err
+	}
+	if l.sets, sets, err = add(&appsv1.StatefulSet{}, workloadIndexers()); err != nil {
 		return nil, err
 	}
 	if l.ingresses, _, err = add(&networkingv1.Ingress{}, ingressIndexers()); err != nil {
@@ -107,7 +111,11 @@ func NewCacheLookup(ctx context.Context, c cache.Cache, backendConfigs bool) (*C
 	if err != nil {
 		return nil, fmt.Errorf("counting Deployment labels: %w", err)
 	}
-	l.informers = append(l.informers, reg)
+	setReg, err := sets.AddEventHandler(l.setCounts.handler())
+	if err != nil {
+		return nil, fmt.Errorf("counting StatefulSet labels: %w", err)
+	}
+	l.informers = append(l.informers, reg, setReg)
 	return l, nil
 }
 
@@ -249,6 +257,21 @@ func (l *CacheLookup) ServicesSelecting(namespace string, podLabels map[string]s
 // rarest pair (by the live counts) finds them all; the whole selector is
 // then checked.
 func (l *CacheLookup) DeploymentsSelectedBy(namespace string, selector map[string]string) ([]*appsv1.Deployment, error) {
+	return selectedBy(l, l.deployments, l.counts, namespace, selector,
+		func(d *appsv1.Deployment) (string, map[string]string) { return d.Name, d.Spec.Template.Labels })
+}
+
+// StatefulSetsSelectedBy implements engine.Lookup, like DeploymentsSelectedBy.
+func (l *CacheLookup) StatefulSetsSelectedBy(namespace string, selector map[string]string) ([]*appsv1.StatefulSet, error) {
+	return selectedBy(l, l.sets, l.setCounts, namespace, selector,
+		func(s *appsv1.StatefulSet) (string, map[string]string) { return s.Name, s.Spec.Template.Labels })
+}
+
+// selectedBy reads the workloads of one kind whose pod template labels the
+// selector selects, sorted by name, starting from the selector's rarest
+// pair in store's pod template label index.
+func selectedBy[T any](l *CacheLookup, store toolscache.Indexer, counts *pairCounts, namespace string, selector map[string]string,
+	of func(T) (name string, podLabels map[string]string)) ([]T, error) {
 	if err := l.check(); err != nil {
 		return nil, err
 	}
@@ -258,23 +281,27 @@ func (l *CacheLookup) DeploymentsSelectedBy(namespace string, selector map[strin
 	best, bestN := "", -1
 	for k, v := range selector {
 		p := pair(k, v)
-		n := l.counts.get(namespace, p)
+		n := counts.get(namespace, p)
 		if bestN < 0 || n < bestN || (n == bestN && p < best) {
 			best, bestN = p, n
 		}
 	}
 	// A count of 0 may lag the store by a moment: read the bucket anyway.
-	deps, err := byIndex[*appsv1.Deployment](l.deployments, indexDeploymentLabels, nsKey(namespace, best))
+	objs, err := byIndex[T](store, indexPodTemplateLabels, nsKey(namespace, best))
 	if err != nil {
 		return nil, err
 	}
-	out := deps[:0]
-	for _, d := range deps {
-		if validators.SelectorMatches(selector, d.Spec.Template.Labels) {
-			out = append(out, d)
+	out := objs[:0]
+	for _, o := range objs {
+		if _, labels := of(o); validators.SelectorMatches(selector, labels) {
+			out = append(out, o)
 		}
 	}
-	slices.SortFunc(out, func(a, b *appsv1.Deployment) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b T) int {
+		an, _ := of(a)
+		bn, _ := of(b)
+		return strings.Compare(an, bn)
+	})
 	return out, nil
 }
 

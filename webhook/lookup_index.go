@@ -21,8 +21,9 @@ const (
 	// A Service under the keys of its selector, "k1,k2": which selector
 	// shapes exist in a namespace (usually one or two).
 	indexServiceSelectorKeys = "stickyguard.io/service-selector-keys"
-	// A Deployment under each "key=value" label of its pod template.
-	indexDeploymentLabels = "stickyguard.io/pod-template-label-pair"
+	// A Deployment or StatefulSet under each "key=value" label of its pod
+	// template (on each kind's own informer).
+	indexPodTemplateLabels = "stickyguard.io/pod-template-label-pair"
 	// An Ingress under each Service name it routes to.
 	indexIngressBackendSvc = "stickyguard.io/ingress-backend-service"
 	// An Ingress under each host of its HTTP rules ("" for none).
@@ -75,18 +76,35 @@ func serviceIndexers() toolscache.Indexers {
 	}
 }
 
-func deploymentIndexers() toolscache.Indexers {
-	return toolscache.Indexers{indexDeploymentLabels: func(o any) ([]string, error) {
-		d, ok := o.(*appsv1.Deployment)
-		if !ok || len(d.Spec.Template.Labels) == 0 {
+// workloadIndexers index Deployments and StatefulSets by pod template label.
+func workloadIndexers() toolscache.Indexers {
+	return toolscache.Indexers{indexPodTemplateLabels: func(o any) ([]string, error) {
+		ns, labels := podTemplateLabels(o)
+		if len(labels) == 0 {
 			return nil, nil
 		}
-		out := make([]string, 0, len(d.Spec.Template.Labels))
-		for k, v := range d.Spec.Template.Labels {
-			out = append(out, nsKey(d.Namespace, pair(k, v)))
+		out := make([]string, 0, len(labels))
+		for k, v := range labels {
+			out = append(out, nsKey(ns, pair(k, v)))
 		}
 		return out, nil
 	}}
+}
+
+// podTemplateLabels returns the namespace and pod template labels of a
+// Deployment or StatefulSet (also inside a DeletedFinalStateUnknown); nil
+// labels for anything else.
+func podTemplateLabels(o any) (string, map[string]string) {
+	if t, ok := o.(toolscache.DeletedFinalStateUnknown); ok {
+		o = t.Obj
+	}
+	switch w := o.(type) {
+	case *appsv1.Deployment:
+		return w.Namespace, w.Spec.Template.Labels
+	case *appsv1.StatefulSet:
+		return w.Namespace, w.Spec.Template.Labels
+	}
+	return "", nil
 }
 
 func ingressIndexers() toolscache.Indexers {

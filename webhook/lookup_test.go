@@ -32,9 +32,9 @@ func randomLabels(r *rand.Rand, max int) map[string]string {
 
 // TestCacheLookupMatchesIndex checks the cache-backed Lookup against the
 // reference semantics of engine.Index on random objects.
-func TestCacheLookupMatchesIndex(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	hosts := []string{"", "a.example.com", "b.example.com", "c.example.com"}
+// randomCluster draws Services, Deployments, StatefulSets, Ingresses and
+// IngressClasses in two namespaces, and the reference index over them.
+func randomCluster(r *rand.Rand, hosts []string) (*engine.Index, []client.Object) {
 	idx := engine.NewIndex()
 	var objs []client.Object
 	add := func(o client.Object) {
@@ -48,6 +48,9 @@ func TestCacheLookupMatchesIndex(t *testing.T) {
 			d := deployment(ns, fmt.Sprintf("dep-%02d", i))
 			d.Spec.Template.Labels = randomLabels(r, 4)
 			add(d)
+			sts := statefulSet(ns, fmt.Sprintf("sts-%02d", i))
+			sts.Spec.Template.Labels = randomLabels(r, 4)
+			add(sts)
 			ing := ingress(ns, fmt.Sprintf("ing-%02d", i), fmt.Sprintf("svc-%02d", r.IntN(10)))
 			if i%3 == 0 {
 				ing.Spec.DefaultBackend = &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: fmt.Sprintf("svc-%02d", r.IntN(10))}}
@@ -74,7 +77,13 @@ func TestCacheLookupMatchesIndex(t *testing.T) {
 		}
 		add(ic)
 	}
+	return idx, objs
+}
 
+func TestCacheLookupMatchesIndex(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	hosts := []string{"", "a.example.com", "b.example.com", "c.example.com"}
+	idx, objs := randomCluster(r, hosts)
 	live := storeLookup(t, objs...)
 	require.True(t, live.Synced())
 
@@ -89,6 +98,10 @@ func TestCacheLookupMatchesIndex(t *testing.T) {
 			for _, o := range l {
 				out = append(out, o.Name)
 			}
+		case []*appsv1.StatefulSet:
+			for _, o := range l {
+				out = append(out, o.Name)
+			}
 		case []*networkingv1.Ingress:
 			for _, o := range l {
 				out = append(out, o.Name)
@@ -96,7 +109,7 @@ func TestCacheLookupMatchesIndex(t *testing.T) {
 		}
 		return out
 	}
-	matches := 0
+	matches, stsMatches := 0, 0
 	for i := 0; i < 300; i++ {
 		ns := []string{"a", "b", "none"}[r.IntN(3)]
 		labels := randomLabels(r, 4)
@@ -114,6 +127,13 @@ func TestCacheLookupMatchesIndex(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, names(wantD), names(gotD), "DeploymentsSelectedBy(%s, %v)", ns, labels)
 		matches += len(wantD)
+
+		wantSts, err := idx.StatefulSetsSelectedBy(ns, labels)
+		require.NoError(t, err)
+		gotSts, err := live.StatefulSetsSelectedBy(ns, labels)
+		require.NoError(t, err)
+		assert.Equal(t, names(wantSts), names(gotSts), "StatefulSetsSelectedBy(%s, %v)", ns, labels)
+		stsMatches += len(wantSts)
 
 		svc := fmt.Sprintf("svc-%02d", r.IntN(12))
 		wantI, err := idx.IngressesForService(ns, svc)
@@ -139,6 +159,7 @@ func TestCacheLookupMatchesIndex(t *testing.T) {
 		assert.Equal(t, wantS == nil, gotS == nil)
 	}
 	assert.Greater(t, matches, 100, "the random data should produce matches")
+	assert.Greater(t, stsMatches, 20, "the random data should select StatefulSets")
 
 	def, err := live.DefaultIngressClass()
 	require.NoError(t, err)
@@ -161,12 +182,14 @@ func storeLookup(t *testing.T, objs ...client.Object) *CacheLookup {
 	t.Helper()
 	l := &CacheLookup{
 		services:    toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, serviceIndexers()),
-		deployments: toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, deploymentIndexers()),
+		deployments: toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, workloadIndexers()),
+		sets:        toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, workloadIndexers()),
 		ingresses:   toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, ingressIndexers()),
 		classes:     toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, toolscache.Indexers{}),
 		counts:      newPairCounts(),
+		setCounts:   newPairCounts(),
 	}
-	h := l.counts.handler()
+	h, setH := l.counts.handler(), l.setCounts.handler()
 	for _, o := range objs {
 		o = o.DeepCopyObject().(client.Object)
 		_, err := StripForCache(o)
@@ -177,6 +200,9 @@ func storeLookup(t *testing.T, objs ...client.Object) *CacheLookup {
 		case *appsv1.Deployment:
 			require.NoError(t, l.deployments.Add(o))
 			h.OnAdd(o, true)
+		case *appsv1.StatefulSet:
+			require.NoError(t, l.sets.Add(o))
+			setH.OnAdd(o, true)
 		case *networkingv1.Ingress:
 			require.NoError(t, l.ingresses.Add(o))
 		case *networkingv1.IngressClass:
@@ -281,3 +307,26 @@ func TestStripForCache(t *testing.T) {
 type notSynced struct{}
 
 func (notSynced) HasSynced() bool { return false }
+
+// TestStatefulSetCountsAreSeparate: StatefulSet label counts follow their
+// own informer and do not mix with the Deployments'.
+func TestStatefulSetCountsAreSeparate(t *testing.T) {
+	d := deployment("a", "web")
+	d.Spec.Template.Labels = map[string]string{"app": "web"}
+	s := statefulSet("a", "db")
+	s.Spec.Template.Labels = map[string]string{"app": "web", "role": "db"}
+	l := storeLookup(t, d, s)
+	assert.Equal(t, 1, l.counts.get("a", "app=web"))
+	assert.Zero(t, l.counts.get("a", "role=db"))
+	assert.Equal(t, 1, l.setCounts.get("a", "role=db"))
+	got, err := l.StatefulSetsSelectedBy("a", map[string]string{"app": "web"})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, "db", got[0].Name)
+	assert.Nil(t, got[0].Spec.Template.Spec.Containers, "the cache keeps a slim StatefulSet")
+
+	h := l.setCounts.handler()
+	h.OnDelete(toolscache.DeletedFinalStateUnknown{Key: "a/db", Obj: s})
+	assert.Zero(t, l.setCounts.get("a", "role=db"))
+	assert.Equal(t, 1, l.counts.get("a", "app=web"))
+}

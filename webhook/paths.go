@@ -41,6 +41,11 @@ func deployments() kind {
 		func() runtime.Object { return &appsv1.Deployment{} }}
 }
 
+func statefulSets() kind {
+	return kind{validators.KindStatefulSet, appsv1.SchemeGroupVersion.WithKind("StatefulSet"),
+		func() runtime.Object { return &appsv1.StatefulSet{} }}
+}
+
 // Route is one row of the path table.
 type Route struct {
 	Path string
@@ -63,6 +68,8 @@ func Routes() []Route {
 		{"/validate-networking-k8s-io-v1-ingress", Validating, ingresses()},
 		{"/mutate-apps-v1-deployment", Mutating, deployments()},
 		{"/validate-apps-v1-deployment", Validating, deployments()},
+		{"/mutate-apps-v1-statefulset", Mutating, statefulSets()},
+		{"/validate-apps-v1-statefulset", Validating, statefulSets()},
 	}
 }
 

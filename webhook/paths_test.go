@@ -140,5 +140,5 @@ func TestRoutesAreUniqueAndKubebuilderStyle(t *testing.T) {
 		want := "/" + string(r.Half) + "-" + strings.ReplaceAll(gvk.Group, ".", "-") + "-" + gvk.Version + "-" + strings.ToLower(gvk.Kind)
 		assert.Equal(t, want, r.Path)
 	}
-	assert.Len(t, seen, 6)
+	assert.Len(t, seen, 8, "two halves for Services, Ingresses, Deployments and StatefulSets")
 }

@@ -167,7 +167,7 @@ func directMix(ns string) ([]request, error) {
 	}
 	sticky := stickyServices("checkout", "checkout")
 	entries := []entry{
-		{"service-clientip-lb", sticky[0], gvrServices, "service", answer{true, true}, answer{true, false}},
+		{"service-clientip-lb", sticky[0], gvrServices, "service", answer{true, false}, answer{true, false}},
 		{"service-clientip", sticky[1], gvrServices, "service", answer{true, false}, answer{true, false}},
 		{"service-ack-lb", sticky[2], gvrServices, "service", answer{true, true}, answer{true, false}},
 		{"service-plain", plainService("catalog", "catalog"), gvrServices, "service", answer{true, false}, answer{true, false}},

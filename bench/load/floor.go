@@ -42,7 +42,7 @@ const probeDenyPrefix = "probe-deny-"
 // patchLikeStickyguard is the floor's mutating path of the floor-patch
 // configuration: it sets the one default stickyguard sets on the load's
 // sticky Services (externalTrafficPolicy Local on a LoadBalancer or
-// NodePort Service with ClientIP affinity or an ACK persistence timeout),
+// NodePort Service with an ACK persistence timeout),
 // with a one-line warning, and nothing else. It reads only those fields.
 // Measured next to the floor it is the API server's own price of any
 // webhook patch (re-encode, JSON patch, decode, compare, managed fields, a
@@ -57,7 +57,6 @@ func patchLikeStickyguard(_ context.Context, req crwadmission.Request) crwadmiss
 		} `json:"metadata"`
 		Spec struct {
 			Type                  string `json:"type"`
-			SessionAffinity       string `json:"sessionAffinity"`
 			ExternalTrafficPolicy string `json:"externalTrafficPolicy"`
 		} `json:"spec"`
 	}
@@ -66,7 +65,7 @@ func patchLikeStickyguard(_ context.Context, req crwadmission.Request) crwadmiss
 	}
 	_, ack := svc.Metadata.Annotations[annACK]
 	if (svc.Spec.Type == "LoadBalancer" || svc.Spec.Type == "NodePort") && svc.Spec.ExternalTrafficPolicy != "Local" &&
-		(svc.Spec.SessionAffinity == "ClientIP" || ack) {
+		ack {
 		return crwadmission.Patched("", jsonpatch.NewOperation("replace", "/spec/externalTrafficPolicy", "Local")).
 			WithWarnings("floor-patch: set spec.externalTrafficPolicy=Local")
 	}

@@ -62,9 +62,10 @@ func plainService(name, app string) *corev1.Service {
 	}
 }
 
-// stickyServices are valid sticky Services: ClientIP LoadBalancer (gets
-// externalTrafficPolicy Local), ClientIP ClusterIP with a timeout, and an
-// ACK source-IP persistence LoadBalancer.
+// stickyServices are valid sticky Services: ClientIP LoadBalancer (warned
+// by SVC-004, nothing filled: plain ClientIP does not need Local), ClientIP
+// ClusterIP with a timeout, and an ACK source-IP persistence LoadBalancer
+// (gets externalTrafficPolicy Local).
 func stickyServices(name, app string) []*corev1.Service {
 	clientIPLB := plainService(name, app)
 	clientIPLB.Spec.Type = corev1.ServiceTypeLoadBalancer

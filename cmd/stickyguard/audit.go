@@ -53,7 +53,7 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.timeout, "request-timeout", 30*time.Second, "timeout of one API request")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: stickyguard audit [--kubeconfig FILE] [-n NS | -A | --opted-in] [-o text|json|policyreport] [--policy FILE] [--apply]")
-		fmt.Fprintln(stderr, "\nChecks the Services, Ingresses and Deployments stored in a cluster with every rule, each")
+		fmt.Fprintln(stderr, "\nChecks the Services, Ingresses, Deployments and StatefulSets stored in a cluster with every rule, each")
 		fmt.Fprintln(stderr, "namespace as a whole: what enforce mode would deny, warn about and set on the next write.")
 		fmt.Fprintln(stderr, "-o policyreport prints wgpolicyk8s.io/v1alpha2 PolicyReports; --apply writes them.")
 		fmt.Fprintln(stderr, "Exit status: 0 nothing would be denied, 1 something would be denied, 2 error.")

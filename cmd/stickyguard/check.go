@@ -41,7 +41,10 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: stickyguard check [-o text|json] [--policy FILE] PATH...")
 		fmt.Fprintln(stderr, "\nPATH is a file, a directory (recursive *.yaml, *.yml, *.json) or - for stdin.")
 		fmt.Fprintln(stderr, "Runs what the webhook runs for an enforce namespace: defaults first, then rules.")
-		fmt.Fprintln(stderr, "Exit status: 0 all admitted, 1 something denied, 2 unreadable input.")
+		fmt.Fprintln(stderr, "Objects are read as the API server reads what kubectl sends (case-sensitive fields,")
+		fmt.Fprintln(stderr, "the last of duplicate keys wins); unknown fields are violations, as kubectl refuses them.")
+		fmt.Fprintln(stderr, "Exit status: 0 all admitted, 1 something denied, 2 unreadable input (also a")
+		fmt.Fprintln(stderr, "document that is not an object; the message names file, document and line).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

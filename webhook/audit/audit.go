@@ -55,9 +55,9 @@ type Options struct {
 	PageSize int64
 }
 
-// NamespaceResult is the audit of one namespace: every Service, Ingress and
-// Deployment in it, then its GKE BackendConfigs where that kind is served,
-// in that order, each sorted by name.
+// NamespaceResult is the audit of one namespace: every Service, Ingress,
+// Deployment and StatefulSet in it, then its GKE BackendConfigs where that
+// kind is served, in that order, each sorted by name.
 type NamespaceResult struct {
 	Namespace string
 	Checked   []engine.Checked

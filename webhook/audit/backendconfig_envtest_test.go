@@ -19,6 +19,8 @@ func backendConfig(ns, name string, affinity map[string]any) *unstructured.Unstr
 	return u
 }
 
+func nodePortSvc(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeNodePort }
+
 func backendConfigRef(ref string) svcOpt {
 	return func(s *corev1.Service) {
 		s.Annotations = map[string]string{"cloud.google.com/backend-config": ref}
@@ -37,8 +39,11 @@ func TestAuditBackendConfigs(t *testing.T) {
 		backendConfig(ns, "sticky", map[string]any{"affinityType": "CLIENT_IP"}),
 		backendConfig(ns, "bad-ttl", map[string]any{"affinityType": "GENERATED_COOKIE", "affinityCookieTtlSec": int64(100000)}),
 		service(ns, "missing", backendConfigRef(`{"default":"nope"}`)),
-		service(ns, "no-neg", backendConfigRef(`{"default":"sticky"}`)),
-		service(ns, "with-neg", backendConfigRef(`{"default":"sticky"}`), func(s *corev1.Service) {
+		// NodePort: a ClusterIP backend can only be reached through NEG,
+		// so GKE-008 does not concern it.
+		service(ns, "no-neg", backendConfigRef(`{"default":"sticky"}`), nodePortSvc),
+		service(ns, "clusterip", backendConfigRef(`{"default":"sticky"}`)),
+		service(ns, "with-neg", backendConfigRef(`{"default":"sticky"}`), nodePortSvc, func(s *corev1.Service) {
 			s.Annotations["cloud.google.com/neg"] = `{"ingress": true}`
 		}),
 	)
@@ -47,6 +52,7 @@ func TestAuditBackendConfigs(t *testing.T) {
 	assert.Equal(t, []string{"GKE-006"}, got["Service/missing"])
 	assert.Equal(t, []string{"GKE-008"}, got["Service/no-neg"])
 	assert.NotContains(t, got, "Service/with-neg")
+	assert.NotContains(t, got, "Service/clusterip")
 	assert.Equal(t, []string{"GKE-002"}, got["BackendConfig/bad-ttl"])
 	assert.NotContains(t, got, "BackendConfig/sticky")
 
@@ -54,6 +60,6 @@ func TestAuditBackendConfigs(t *testing.T) {
 	for _, c := range nr.Checked {
 		kinds = append(kinds, c.Doc.Kind+"/"+c.Doc.Name)
 	}
-	assert.Equal(t, []string{"Service/missing", "Service/no-neg", "Service/with-neg", "BackendConfig/bad-ttl", "BackendConfig/sticky"}, kinds,
+	assert.Equal(t, []string{"Service/clusterip", "Service/missing", "Service/no-neg", "Service/with-neg", "BackendConfig/bad-ttl", "BackendConfig/sticky"}, kinds,
 		"BackendConfigs after the other kinds, by name")
 }

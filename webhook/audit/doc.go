@@ -2,9 +2,11 @@
 // rule engine the webhook and `stickyguard check` use: `stickyguard audit`
 // and the periodic audit of `stickyguard serve` both call Run.
 //
-// An audit lists the Services, Ingresses and Deployments of each namespace in
-// pages (never one unbounded List call), plus the cluster's IngressClasses
-// for class resolution, and evaluates every object as stored: as if it were
+// An audit lists the Services, Ingresses, Deployments and StatefulSets of
+// each namespace in pages (never one unbounded List call), plus the
+// cluster's IngressClasses for class resolution (StatefulSets, like GKE
+// BackendConfigs, are skipped with a warning where the caller may not list
+// them), and evaluates every object as stored: as if it were
 // written again unchanged, with the cross-object rules resolved against the
 // rest of its namespace as stored. The findings come back as engine.Checked,
 // so callers print them in the shapes of `check`, or turn them into

@@ -38,17 +38,25 @@ type auditedKind struct {
 	apiVersion string
 	kind       string
 	newList    func() client.ObjectList
+	// unchecked, when set, makes the kind optional: where the caller may not
+	// list it, the audit goes on without it and warns "<error>; <unchecked>".
+	unchecked string
 }
 
 // auditedKinds are listed in this order, and reported in this order within a
 // namespace.
 var auditedKinds = []auditedKind{
 	{schema.GroupResource{Resource: "services"}, "v1", validators.KindService,
-		func() client.ObjectList { return &corev1.ServiceList{} }},
+		func() client.ObjectList { return &corev1.ServiceList{} }, ""},
 	{schema.GroupResource{Group: "networking.k8s.io", Resource: "ingresses"}, "networking.k8s.io/v1", validators.KindIngress,
-		func() client.ObjectList { return &networkingv1.IngressList{} }},
+		func() client.ObjectList { return &networkingv1.IngressList{} }, ""},
 	{schema.GroupResource{Group: "apps", Resource: "deployments"}, "apps/v1", validators.KindDeployment,
-		func() client.ObjectList { return &appsv1.DeploymentList{} }},
+		func() client.ObjectList { return &appsv1.DeploymentList{} }, ""},
+	// Optional: Roles written before stickyguard checked StatefulSets may
+	// not grant list on them.
+	{schema.GroupResource{Group: "apps", Resource: "statefulsets"}, "apps/v1", validators.KindStatefulSet,
+		func() client.ObjectList { return &appsv1.StatefulSetList{} },
+		"StatefulSets are not checked (DEP-001..DEP-003, SG-001, SG-002) and SVC-012 does not see them"},
 }
 
 var (
@@ -65,6 +73,7 @@ var backendConfigKind = auditedKind{
 		l.SetGroupVersionKind(schema.GroupVersionKind{Group: "cloud.google.com", Version: "v1", Kind: "BackendConfigList"})
 		return l
 	},
+	"",
 }
 
 // lister lists in pages of at most pageSize objects.
@@ -75,7 +84,10 @@ type lister struct {
 	// noBackendConfigs is set once BackendConfigs turned out not to be
 	// served or not to be readable; warnings says the latter.
 	noBackendConfigs bool
-	warnings         []string
+	// denied holds the optional kinds the caller turned out not to be
+	// allowed to list; they are not asked for again.
+	denied   map[schema.GroupResource]bool
+	warnings []string
 }
 
 // list returns every object of a kind in ns ("" for cluster-scoped kinds or
@@ -180,7 +192,19 @@ func (l *lister) ingressClasses(ctx context.Context) ([]*networkingv1.IngressCla
 func (l *lister) documents(ctx context.Context, ns string) ([]engine.Document, error) {
 	var docs []engine.Document
 	for _, k := range auditedKinds {
+		if l.denied[k.resource] {
+			continue
+		}
 		objs, err := l.list(ctx, k.resource, ns, nil, k.newList)
+		var pe *PermissionError
+		if k.unchecked != "" && errors.As(err, &pe) {
+			if l.denied == nil {
+				l.denied = map[schema.GroupResource]bool{}
+			}
+			l.denied[k.resource] = true
+			l.warnings = append(l.warnings, err.Error()+"; "+k.unchecked)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -59,6 +59,9 @@ func TestAuditPermissionErrors(t *testing.T) {
 	// BackendConfigs are optional: not being allowed to list them is a
 	// warning that says what is not checked, not a failure.
 	assert.Contains(t, st.Warnings, fmt.Sprintf(`cannot list backendconfigs.cloud.google.com in namespace %q: forbidden (needs RBAC verb "list" on "backendconfigs" in group "cloud.google.com"); GKE-006 and GKE-008 (BackendConfig references) are not checked`, ns))
+	// So are StatefulSets: a Role written before stickyguard checked them
+	// keeps working, and the warning says what is not checked.
+	assert.Contains(t, st.Warnings, fmt.Sprintf(`cannot list statefulsets.apps in namespace %q: forbidden (needs RBAC verb "list" on "statefulsets" in group "apps"); StatefulSets are not checked (DEP-001..DEP-003, SG-001, SG-002) and SVC-012 does not see them`, ns))
 	err = audit.ApplyPolicyReport(ctx, c, audit.PolicyReport(ns, nr.Checked, time.Now()))
 	require.ErrorAs(t, err, &pe)
 	assert.Contains(t, err.Error(), fmt.Sprintf(`in namespace %q: forbidden (needs RBAC verb`, ns))

@@ -206,6 +206,8 @@ func decodeAs(t *testing.T, like k8sruntime.Object, raw []byte) client.Object {
 		obj = &networkingv1.Ingress{}
 	case *appsv1.Deployment:
 		obj = &appsv1.Deployment{}
+	case *appsv1.StatefulSet:
+		obj = &appsv1.StatefulSet{}
 	default:
 		t.Fatalf("cannot decode a %T", like)
 	}

@@ -140,6 +140,22 @@ func plainDeployment(name string) *appsv1.Deployment {
 	}
 }
 
+func plainStatefulSet(name string) *appsv1.StatefulSet {
+	labels := map[string]string{"app": name}
+	return &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.StatefulSetSpec{
+			Replicas:    ptr.To[int32](3),
+			ServiceName: name + "-headless",
+			Selector:    &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "db", Image: "postgres:17"}}},
+			},
+		},
+	}
+}
+
 // sentTo reports how many reviews of each half an object got.
 func sentTo(cp *controlPlane, ns, name, kind string) (mutating, validating int) {
 	calls := cp.rec.to(ns, name)
@@ -212,6 +228,15 @@ func TestMatchConditionsSkipPlainObjects(t *testing.T) {
 		assert.Equal(t, 1, v)
 	})
 
+	t.Run("plain StatefulSet: always sent, like a Deployment", func(t *testing.T) {
+		require.NoError(t, cp.client.Create(testCtx(t), withNS(plainStatefulSet("plain-sts"), ns), client.DryRunAll))
+		m, v := sentTo(cp, ns, "plain-sts", validators.KindStatefulSet)
+		assert.Equal(t, 1, m, "DEP-001 depends on the Services selecting the pods, which CEL cannot see")
+		assert.Equal(t, 1, v)
+		md, vd := sentTo(cp, ns, "plain-sts", validators.KindDeployment)
+		assert.Zero(t, md+vd, "a StatefulSet reaches only the StatefulSet paths")
+	})
+
 	t.Run("audit namespace: one validating review", func(t *testing.T) {
 		const audit = "filter-audit"
 		cp.createNamespace(t, audit, "audit")
@@ -233,6 +258,9 @@ func TestMatchConditionsSkipPlainObjects(t *testing.T) {
 		require.NoError(t, cp.client.Create(testCtx(t), svc, client.DryRunAll))
 		m, v := sentTo(cp, off, "sticky", validators.KindService)
 		assert.Zero(t, m+v)
+		require.NoError(t, cp.client.Create(testCtx(t), withNS(plainStatefulSet("sts"), off), client.DryRunAll))
+		m, v = sentTo(cp, off, "sts", validators.KindStatefulSet)
+		assert.Zero(t, m+v, "StatefulSets of namespaces that did not opt in never reach the webhook")
 	})
 }
 

@@ -63,6 +63,8 @@ func kindOf(o k8sruntime.Object) string {
 		return validators.KindIngress
 	case *appsv1.Deployment:
 		return validators.KindDeployment
+	case *appsv1.StatefulSet:
+		return validators.KindStatefulSet
 	case *networkingv1.IngressClass:
 		return "IngressClass"
 	}
@@ -70,7 +72,7 @@ func kindOf(o k8sruntime.Object) string {
 }
 
 // admittedKinds are the kinds the webhook reviews.
-var admittedKinds = []string{validators.KindService, validators.KindIngress, validators.KindDeployment}
+var admittedKinds = []string{validators.KindService, validators.KindIngress, validators.KindDeployment, validators.KindStatefulSet}
 
 // liveRules are the catalog rules the webhook runs: not offline-only, on a
 // kind the webhook reviews (GKE BackendConfig rules run in check and audit

@@ -26,12 +26,13 @@ func (c *Checked) Allowed() bool { return c.Result.Allowed() }
 // CheckDocuments evaluates a set of objects together, the way the webhook
 // would see them in one namespace after they are all applied: cross-object
 // rules resolve within the set, and mutations of one object (a Service set
-// to Local) are visible to the others (its Deployment). Documents that are
+// to Local) are visible to the others (its Deployments and StatefulSets). Documents that are
 // skipped are returned untouched in skipped.
 func CheckDocuments(docs []Document, opts Options) (checked []Checked, skipped []*Document, err error) {
 	idx := NewIndex()
 	opts.Lookup = idx
 	opts.normalize()
+	opts.misplaced = misplacedByObject(docs)
 	for i := range docs {
 		d := &docs[i]
 		if d.Object != nil {
@@ -41,10 +42,10 @@ func CheckDocuments(docs []Document, opts Options) (checked []Checked, skipped [
 			idx.Put(d.BackendConfig)
 		}
 	}
-	// Mutation pass: Services first (their defaults decide Deployment
-	// spreading), then Deployments; the index then holds what the cluster
-	// would store.
-	for _, kind := range []string{validators.KindService, validators.KindDeployment} {
+	// Mutation pass: Services first (their defaults decide workload
+	// spreading), then Deployments and StatefulSets; the index then holds
+	// what the cluster would store.
+	for _, kind := range []string{validators.KindService, validators.KindDeployment, validators.KindStatefulSet} {
 		for i := range docs {
 			d := &docs[i]
 			if d.Kind != kind || d.Object == nil || !d.Checked() {

@@ -23,6 +23,10 @@ type Options struct {
 	Policy  *policy.Policy // nil means policy.Default()
 	Lookup  Lookup         // nil means an empty cluster
 	Offline bool           // run offline-only rules too (`stickyguard check`)
+	// misplaced (set by CheckDocuments) maps an object (kind/namespace/name)
+	// to the positions of keys its author wrote elsewhere; no default is
+	// filled there.
+	misplaced map[string][]string
 }
 
 // Mutation is one default the engine filled in.
@@ -106,6 +110,9 @@ func run(obj, old runtime.Object, opts Options, validate bool) (*Result, error) 
 	case *appsv1.Deployment:
 		oldDep, _ := old.(*appsv1.Deployment)
 		return evalDeployment(o, oldDep, &opts, validate)
+	case *appsv1.StatefulSet:
+		oldSts, _ := old.(*appsv1.StatefulSet)
+		return evalStatefulSet(o, oldSts, &opts, validate)
 	case nil:
 		return nil, fmt.Errorf("%w: nil object", ErrUnsupportedKind)
 	default:

@@ -18,6 +18,7 @@ type Index struct {
 	classes     map[string]*networkingv1.IngressClass
 	services    map[string]map[string]*corev1.Service
 	deployments map[string]map[string]*appsv1.Deployment
+	sets        map[string]map[string]*appsv1.StatefulSet
 	ingresses   map[string]map[string]*networkingv1.Ingress
 	backends    map[string]map[string]*validators.BackendConfig
 
@@ -26,6 +27,7 @@ type Index struct {
 	// writes costs one sort, not one per lookup.
 	svcViews  map[string][]*corev1.Service
 	depViews  map[string][]*appsv1.Deployment
+	setViews  map[string][]*appsv1.StatefulSet
 	ingViews  map[string]map[string][]*networkingv1.Ingress // namespace -> Service name -> Ingresses
 	hostViews map[string]map[string][]*networkingv1.Ingress // namespace -> host -> Ingresses
 }
@@ -38,10 +40,12 @@ func NewIndex() *Index {
 		classes:     map[string]*networkingv1.IngressClass{},
 		services:    map[string]map[string]*corev1.Service{},
 		deployments: map[string]map[string]*appsv1.Deployment{},
+		sets:        map[string]map[string]*appsv1.StatefulSet{},
 		ingresses:   map[string]map[string]*networkingv1.Ingress{},
 		backends:    map[string]map[string]*validators.BackendConfig{},
 		svcViews:    map[string][]*corev1.Service{},
 		depViews:    map[string][]*appsv1.Deployment{},
+		setViews:    map[string][]*appsv1.StatefulSet{},
 		ingViews:    map[string]map[string][]*networkingv1.Ingress{},
 		hostViews:   map[string]map[string][]*networkingv1.Ingress{},
 	}
@@ -80,6 +84,9 @@ func (x *Index) Put(obj any) bool {
 	case *appsv1.Deployment:
 		put(x.deployments, o.Namespace, o.Name, o)
 		delete(x.depViews, o.Namespace)
+	case *appsv1.StatefulSet:
+		put(x.sets, o.Namespace, o.Name, o)
+		delete(x.setViews, o.Namespace)
 	case *networkingv1.Ingress:
 		put(x.ingresses, o.Namespace, o.Name, o)
 		delete(x.ingViews, o.Namespace)
@@ -130,18 +137,29 @@ func (x *Index) ServicesSelecting(ns string, podLabels map[string]string) ([]*co
 
 // DeploymentsSelectedBy implements Lookup.
 func (x *Index) DeploymentsSelectedBy(ns string, selector map[string]string) ([]*appsv1.Deployment, error) {
-	var out []*appsv1.Deployment
-	view, ok := x.depViews[ns]
+	return selectedBy(x.deployments, x.depViews, ns, selector, func(d *appsv1.Deployment) map[string]string { return d.Spec.Template.Labels }), nil
+}
+
+// StatefulSetsSelectedBy implements Lookup.
+func (x *Index) StatefulSetsSelectedBy(ns string, selector map[string]string) ([]*appsv1.StatefulSet, error) {
+	return selectedBy(x.sets, x.setViews, ns, selector, func(s *appsv1.StatefulSet) map[string]string { return s.Spec.Template.Labels }), nil
+}
+
+// selectedBy returns the workloads of a namespace, by name, whose pod
+// template labels (podLabels) the Service selector selects.
+func selectedBy[T any](objs map[string]map[string]T, views map[string][]T, ns string, selector map[string]string, podLabels func(T) map[string]string) []T {
+	var out []T
+	view, ok := views[ns]
 	if !ok {
-		view = sorted(x.deployments[ns])
-		x.depViews[ns] = view
+		view = sorted(objs[ns])
+		views[ns] = view
 	}
-	for _, d := range view {
-		if validators.SelectorMatches(selector, d.Spec.Template.Labels) {
-			out = append(out, d)
+	for _, w := range view {
+		if validators.SelectorMatches(selector, podLabels(w)) {
+			out = append(out, w)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // IngressesForService implements Lookup.

@@ -4,13 +4,11 @@ import (
 	"fmt"
 	"strconv"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/stickyguard/stickyguard/mutators"
 	"github.com/stickyguard/stickyguard/validators"
-	"github.com/stickyguard/stickyguard/validators/policy"
 )
 
 func evalService(in, old *corev1.Service, o *Options, validate bool) (*Result, error) {
@@ -20,21 +18,17 @@ func evalService(in, old *corev1.Service, o *Options, validate bool) (*Result, e
 		return res, nil
 	}
 	pol := o.Policy
-	if !o.disabled("SVC-008") && mutators.ClientIPTimeout(svc, pol.Service.ClientIPTimeout.Default) {
+	wrote := func(path string) bool { return o.wroteElsewhere(validators.KindService, svc.Namespace, svc.Name, path) }
+	if !o.disabled("SVC-008") && !wrote("spec.sessionAffinityConfig.clientIP.timeoutSeconds") && mutators.ClientIPTimeout(svc, pol.Service.ClientIPTimeout.Default) {
 		res.mutated("SVC-008", "spec.sessionAffinityConfig.clientIP.timeoutSeconds",
 			strconv.Itoa(int(pol.Service.ClientIPTimeout.Default)), "the policy's default ClientIP timeout")
 	}
-	if pol.SetLocal() && !validators.KeepsTrafficPolicy(svc) {
-		if why, ok := validators.NeedsLocal(svc, pol); ok {
-			rule := "SVC-005"
-			if validators.CCECookieSticky(svc) || svc.Annotations["kubernetes.io/elb.session-affinity-mode"] == "SOURCE_IP" {
-				rule = "CCE-008"
-			}
-			if !o.disabled(rule) && mutators.LocalTrafficPolicy(svc) {
-				res.mutated(rule, "spec.externalTrafficPolicy", "Local",
-					why+" needs each node to forward only to its local pods (opt out: "+validators.AnnKeepTrafficPolicy+": \"true\")")
-			}
-		}
+	// One decision for the engine and the rules (policy overrides, opt-out,
+	// and offline an explicit Cluster, included): validators.DecideLocal.
+	if d := validators.DecideLocal(svc, pol, o.Offline); d.Set && !wrote("spec.externalTrafficPolicy") && mutators.LocalTrafficPolicy(svc) {
+		res.mutated(d.Rule, "spec.externalTrafficPolicy", "Local",
+			d.Reason+" pins clients to nodes; nodes must forward only to local pods (opt out: "+
+				validators.AnnKeepTrafficPolicy+": \"true\")")
 	}
 	res.mutationWarnings()
 	if !validate {
@@ -60,6 +54,11 @@ func serviceRelated(svc *corev1.Service, o *Options) (validators.Related, error)
 			return rel, fmt.Errorf("looking up Deployments selected by Service %s/%s: %w", ns, svc.Name, err)
 		}
 		rel.Deployments = deps
+		sets, err := o.Lookup.StatefulSetsSelectedBy(ns, svc.Spec.Selector)
+		if err != nil {
+			return rel, fmt.Errorf("looking up StatefulSets selected by Service %s/%s: %w", ns, svc.Name, err)
+		}
+		rel.StatefulSets = sets
 	}
 	ings, err := o.Lookup.IngressesForService(ns, svc.Name)
 	if err != nil {
@@ -100,7 +99,8 @@ func ingressRelated(ing *networkingv1.Ingress, o *Options) (validators.Related, 
 	var rel validators.Related
 	var err error
 	ns := ing.Namespace
-	rel.Controller, rel.Class, err = ResolveController(ing, o.Lookup, o.Policy)
+	class, err := ResolveIngressClass(ing, o.Lookup, o.Policy)
+	rel.Controller, rel.Class, rel.ClassShared = class.Controller, class.Class, class.Shared
 	if err != nil {
 		return rel, fmt.Errorf("resolving the class of Ingress %s/%s: %w", ns, ing.Name, err)
 	}
@@ -150,56 +150,4 @@ func ingressRelated(ing *networkingv1.Ingress, o *Options) (validators.Related, 
 		}
 	}
 	return rel, nil
-}
-
-func evalDeployment(in, old *appsv1.Deployment, o *Options, validate bool) (*Result, error) {
-	d := in.DeepCopy()
-	res := &Result{Object: d}
-	if res.Exempt = exemption(d.Annotations); res.Exempt != "" {
-		return res, nil
-	}
-	svcs, err := o.Lookup.ServicesSelecting(d.Namespace, d.Spec.Template.Labels)
-	if err != nil {
-		return nil, fmt.Errorf("looking up Services selecting Deployment %s/%s: %w", d.Namespace, d.Name, err)
-	}
-	if sticky := firstNeedingSpread(svcs, o.Policy); sticky != nil && !o.disabled("DEP-001") {
-		mode := antiAffinityMode(d, o.Policy)
-		if mode != policy.AntiAffinityDisabled && mutators.AntiAffinity(d, mode == policy.AntiAffinityRequired, o.Policy.AntiAffinity.Weight) {
-			res.mutated("DEP-001", "spec.template.spec.affinity.podAntiAffinity", string(mode)+" on "+mutators.HostnameTopologyKey,
-				"Service "+sticky.Name+" needs at most one pod per node for stickiness")
-			if old != nil {
-				res.Warnings = append(res.Warnings, validators.TemplateChangeWarning())
-			}
-		}
-	}
-	res.mutationWarnings()
-	if !validate {
-		return res, nil
-	}
-	errs, warns := validators.ValidateDeployment(d, old, o.context(validators.Related{Services: svcs}))
-	res.Errors = errs
-	res.Warnings = append(res.Warnings, warns...)
-	return res, nil
-}
-
-// firstNeedingSpread returns the first Service whose stickiness needs the
-// pods spread one per node.
-func firstNeedingSpread(svcs []*corev1.Service, pol *policy.Policy) *corev1.Service {
-	for _, s := range svcs {
-		if validators.NeedsSpread(s, pol) {
-			return s
-		}
-	}
-	return nil
-}
-
-// antiAffinityMode is the Deployment's stickyguard.io/anti-affinity
-// annotation when valid, else the policy's mode. Invalid values are denied
-// by the meta rules.
-func antiAffinityMode(d *appsv1.Deployment, pol *policy.Policy) policy.AntiAffinityMode {
-	switch m := policy.AntiAffinityMode(d.Annotations[validators.AnnAntiAffinity]); m {
-	case policy.AntiAffinityPreferred, policy.AntiAffinityRequired, policy.AntiAffinityDisabled:
-		return m
-	}
-	return pol.AntiAffinity.Mode
 }

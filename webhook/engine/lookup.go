@@ -26,6 +26,9 @@ type Lookup interface {
 	// DeploymentsSelectedBy returns the Deployments whose pod template labels
 	// the Service selector selects.
 	DeploymentsSelectedBy(namespace string, selector map[string]string) ([]*appsv1.Deployment, error)
+	// StatefulSetsSelectedBy returns the StatefulSets whose pod template
+	// labels the Service selector selects.
+	StatefulSetsSelectedBy(namespace string, selector map[string]string) ([]*appsv1.StatefulSet, error)
 	// IngressesForService returns the Ingresses that route to the Service.
 	IngressesForService(namespace, service string) ([]*networkingv1.Ingress, error)
 	// IngressesForHost returns the Ingresses of a namespace with an HTTP
@@ -39,39 +42,68 @@ type Lookup interface {
 // annIngressClass is the legacy class annotation.
 const annIngressClass = "kubernetes.io/ingress.class"
 
-// ResolveController finds an Ingress's controller: spec.ingressClassName or
-// the legacy annotation, through the IngressClass object when it exists and
-// the policy's class map otherwise; without a class, the default
+// ResolveController finds an Ingress's controller and class name; see
+// ResolveIngressClass.
+func ResolveController(ing *networkingv1.Ingress, lk Lookup, pol *policy.Policy) (validators.Controller, string, error) {
+	r, err := ResolveIngressClass(ing, lk, pol)
+	return r.Controller, r.Class, err
+}
+
+// IngressClassResolution is how an Ingress's controller was found.
+type IngressClassResolution struct {
+	Controller validators.Controller
+	Class      string
+	// Shared: only a class name that several controllers use by default
+	// says which controller it is (validators.Related.ClassShared).
+	Shared bool
+}
+
+// sharedClassNames are class names that more than one controller uses by
+// default: "nginx" (ingress-nginx and F5 NGINX Ingress Controller) and
+// "haproxy" (HAProxy Ingress and the HAProxy Technologies controller).
+var sharedClassNames = map[string]bool{"nginx": true, "haproxy": true}
+
+// ResolveIngressClass finds an Ingress's controller: spec.ingressClassName
+// or the legacy annotation, through the IngressClass object when it exists
+// and the policy's class map otherwise; without a class, the default
 // IngressClass, then the policy's default controller. Unknown classes give
 // ControllerUnknown, which runs every family on the annotations present.
-func ResolveController(ing *networkingv1.Ingress, lk Lookup, pol *policy.Policy) (validators.Controller, string, error) {
-	class := ""
+//
+// The result is Shared when a shared class name is all there is to go by:
+// no IngressClass object and no policy entry of the user's own (only the
+// built-in map), or the legacy annotation, which each controller matches
+// against its own --ingress-class flag whatever IngressClass objects exist.
+func ResolveIngressClass(ing *networkingv1.Ingress, lk Lookup, pol *policy.Policy) (IngressClassResolution, error) {
+	class, legacy := "", false
 	if ing.Spec.IngressClassName != nil && *ing.Spec.IngressClassName != "" {
 		class = *ing.Spec.IngressClassName
 	} else if a := ing.Annotations[annIngressClass]; a != "" {
-		class = a
+		class, legacy = a, true
 	}
-	if class != "" {
-		ic, err := lk.IngressClass(class)
+	if class == "" {
+		ic, err := lk.DefaultIngressClass()
 		if err != nil {
-			return validators.ControllerUnknown, class, err
+			return IngressClassResolution{}, err
 		}
-		if ic != nil {
-			return validators.ControllerFromString(ic.Spec.Controller), class, nil
+		if ic == nil {
+			return IngressClassResolution{Controller: validators.ControllerFromString(pol.Ingress.DefaultController)}, nil
 		}
-		if c := pol.ControllerForClass(class); c != "" {
-			return validators.ControllerFromString(c), class, nil
-		}
-		return validators.ControllerUnknown, class, nil
+		return IngressClassResolution{Controller: validators.ControllerFromString(ic.Spec.Controller), Class: ic.Name}, nil
 	}
-	ic, err := lk.DefaultIngressClass()
-	if err != nil {
-		return validators.ControllerUnknown, "", err
+	r := IngressClassResolution{Class: class}
+	ic, err := lk.IngressClass(class)
+	switch {
+	case err != nil:
+		return r, err
+	case ic != nil:
+		r.Controller = validators.ControllerFromString(ic.Spec.Controller)
+		r.Shared = legacy && sharedClassNames[class]
+	default:
+		c := pol.ControllerForClass(class)
+		r.Controller = validators.ControllerFromString(c)
+		r.Shared = c != "" && sharedClassNames[class] && (legacy || c == policy.BuiltinClassControllers()[class])
 	}
-	if ic != nil {
-		return validators.ControllerFromString(ic.Spec.Controller), ic.Name, nil
-	}
-	return validators.ControllerFromString(pol.Ingress.DefaultController), "", nil
+	return r, nil
 }
 
 // BackendServiceNames lists the distinct Service names an Ingress routes to.

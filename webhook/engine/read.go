@@ -3,15 +3,13 @@ package engine
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -27,7 +25,10 @@ const MaxInputBytes = 64 << 20
 type Document struct {
 	// Source is "FILE#DOC" (1-based document index; "FILE#DOC.ITEM" for the
 	// items of a kind: List).
-	Source     string
+	Source string
+	// Line is the first line of the document in its file (1-based; 0 when
+	// the document was not read from a file).
+	Line       int
 	APIVersion string
 	Kind       string
 	Namespace  string
@@ -41,6 +42,11 @@ type Document struct {
 	// the typed decode), e.g. SVC-D01 for timeoutSeconds: "600".
 	RawErrors   field.ErrorList
 	RawWarnings validators.Warnings
+	// Misplaced lists the positions (field paths) of values the author
+	// wrote but the API server would not store: a key at a wrong position
+	// (spec.sessionAffinityConfig.clientIP for a dedented clientIP) or a
+	// value of the wrong type. No default is filled over such a value.
+	Misplaced []string
 	// Skipped says why the object is not checked ("" when it is).
 	Skipped string
 }
@@ -48,18 +54,29 @@ type Document struct {
 // Checked reports whether rules run on the document.
 func (d *Document) Checked() bool { return d.Skipped == "" }
 
-// ReadError is input that is not YAML/JSON at all.
+// ReadError is input that cannot be read as Kubernetes objects: not text,
+// not YAML/JSON, or a document that is not an object.
 type ReadError struct {
-	Source string
+	Source string // "FILE" or "FILE#DOC"
+	Line   int    // line in the file, 0 when unknown
 	Err    error
 }
 
-func (e *ReadError) Error() string { return e.Source + ": " + e.Err.Error() }
+func (e *ReadError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s, line %d: %v", e.Source, e.Line, e.Err)
+	}
+	return e.Source + ": " + e.Err.Error()
+}
+
 func (e *ReadError) Unwrap() error { return e.Err }
 
-// ReadDocuments splits a YAML or JSON stream into objects. A stream that is
-// not YAML/JSON is a *ReadError naming the document; objects of kinds
-// stickyguard does not check come back with Skipped set.
+// ReadDocuments splits a YAML or JSON stream into objects, decoding each the
+// way the API server does what kubectl sends (YAML converted to JSON, the
+// last of duplicate keys kept, field names case-sensitive). Input that is
+// not YAML/JSON, or a document that is not an object, is a *ReadError naming
+// the document and its line; objects of kinds stickyguard does not check
+// come back with Skipped set.
 func ReadDocuments(source string, r io.Reader) ([]Document, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxInputBytes+1))
 	if err != nil {
@@ -73,6 +90,7 @@ func ReadDocuments(source string, r io.Reader) ([]Document, error) {
 	}
 	yr := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	var docs []Document
+	line := 1 // first line of the next chunk
 	for i := 1; ; i++ {
 		chunk, err := yr.Read()
 		if errors.Is(err, io.EOF) {
@@ -80,16 +98,49 @@ func ReadDocuments(source string, r io.Reader) ([]Document, error) {
 		}
 		src := fmt.Sprintf("%s#%d", source, i)
 		if err != nil {
-			return nil, &ReadError{Source: src, Err: err}
+			return nil, &ReadError{Source: src, Line: line, Err: err}
 		}
-		if len(bytes.TrimSpace(stripComments(chunk))) == 0 {
-			continue
-		}
-		js, err := yaml.YAMLToJSON(chunk)
+		start := line
+		// The reader returns every line once, ending each with "\n", and
+		// drops the separator line that ends a document.
+		line += bytes.Count(chunk, []byte("\n")) + 1
+		got, err := readChunk(src, chunk, start)
 		if err != nil {
-			return nil, &ReadError{Source: src, Err: fmt.Errorf("not valid YAML/JSON: %w", err)}
+			return nil, err
 		}
-		docs = append(docs, splitDocument(src, js)...)
+		docs = append(docs, got...)
+	}
+	return docs, nil
+}
+
+// readChunk reads one YAML document that starts at line start of its file.
+func readChunk(src string, chunk []byte, start int) ([]Document, error) {
+	first, empty := firstContentLine(chunk)
+	if empty {
+		return nil, nil
+	}
+	js, dups, err := toJSON(chunk)
+	if err != nil {
+		return nil, &ReadError{Source: src, Line: yamlErrorLine(err, start, start+first), Err: fmt.Errorf("not valid YAML/JSON: %s%s", absoluteLines(err.Error(), start), nbspHint(chunk, start))}
+	}
+	js = bytes.TrimSpace(js)
+	if string(js) == "null" {
+		return nil, nil // e.g. a document of only "~"
+	}
+	if js[0] != '{' {
+		return nil, &ReadError{Source: src, Line: start + first, Err: notAnObject(js, chunk, start)}
+	}
+	docs, err := splitDocument(src, js)
+	if err != nil {
+		return nil, &ReadError{Source: src, Line: start + first, Err: err}
+	}
+	for i := range docs {
+		docs[i].Line = start + first
+	}
+	if len(docs) > 0 && docs[0].Checked() {
+		for _, d := range dups {
+			docs[0].RawWarnings = append(docs[0].RawWarnings, validators.DuplicateKey(d.key, start+d.line-1))
+		}
 	}
 	return docs, nil
 }
@@ -102,144 +153,128 @@ func isText(b []byte) bool {
 	return !bytes.ContainsRune(b[:n], 0)
 }
 
-// stripComments drops YAML comment lines so a document of comments only
-// counts as empty.
-func stripComments(b []byte) []byte {
-	var out bytes.Buffer
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' {
-			out.Write(line)
-			out.WriteByte('\n')
+// firstContentLine returns the 0-based index of the chunk's first line that
+// is not blank, a comment or a document separator; empty when there is none
+// (a document of comments only counts as empty).
+func firstContentLine(chunk []byte) (int, bool) {
+	for i, l := range bytes.Split(chunk, []byte("\n")) {
+		t := bytes.TrimSpace(l)
+		if len(t) == 0 || t[0] == '#' || (bytes.HasPrefix(l, []byte("---")) && isSeparator(l)) {
+			continue
 		}
+		return i, false
 	}
-	return out.Bytes()
+	return 0, true
 }
 
-type typeMeta struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Metadata   struct {
-		Name      string `json:"name"`
-		Namespace string `json:"namespace"`
-	} `json:"metadata"`
-	Items []json.RawMessage `json:"items"`
+// isSeparator reports a "---" line followed only by spaces or a comment.
+func isSeparator(l []byte) bool {
+	rest := bytes.TrimSpace(l[3:])
+	return len(rest) == 0 || rest[0] == '#'
 }
 
-// splitDocument decodes one document, expanding kind: List.
-func splitDocument(src string, js []byte) []Document {
-	var tm typeMeta
-	if err := json.Unmarshal(js, &tm); err != nil {
-		if bytes.HasPrefix(bytes.TrimSpace(js), []byte("{")) {
-			// An object whose metadata has the wrong shape: report it as such.
-			return []Document{{Source: src, Skipped: "", RawErrors: field.ErrorList{validators.DecodeError(err)}}}
-		}
-		return []Document{{Source: src, Skipped: "not a Kubernetes object (a YAML mapping with apiVersion and kind expected)"}}
-	}
-	if strings.HasSuffix(tm.Kind, "List") && tm.Items != nil {
-		var out []Document
-		for j, item := range tm.Items {
-			out = append(out, splitDocument(fmt.Sprintf("%s.%d", src, j+1), item)...)
-		}
-		return out
-	}
-	d := Document{Source: src, APIVersion: tm.APIVersion, Kind: tm.Kind, Name: tm.Metadata.Name, Namespace: tm.Metadata.Namespace}
-	decode(&d, js)
-	return []Document{d}
+type duplicate struct {
+	key  string
+	line int // in the chunk, 1-based
 }
 
-func decode(d *Document, js []byte) {
-	switch gvk := d.APIVersion + "/" + d.Kind; gvk {
-	case "v1/Service":
-		var raw map[string]any
-		if err := json.Unmarshal(js, &raw); err == nil {
-			errs, warns, drops := validators.ValidateServiceRaw(raw)
-			d.RawErrors, d.RawWarnings = errs, warns
-			if len(drops) > 0 {
-				for _, p := range drops {
-					deletePath(raw, p)
-				}
-				js, _ = json.Marshal(raw)
-			}
-		}
-		decodeInto(d, js, &corev1.Service{})
-	case "networking.k8s.io/v1/Ingress":
-		decodeInto(d, js, &networkingv1.Ingress{})
-	case "apps/v1/Deployment":
-		decodeInto(d, js, &appsv1.Deployment{})
-	case "networking.k8s.io/v1/IngressClass":
-		decodeInto(d, js, &networkingv1.IngressClass{})
-		d.Skipped = "no rules for IngressClass (used to resolve ingress classes)"
-	case "cloud.google.com/v1/BackendConfig", "cloud.google.com/v1beta1/BackendConfig":
-		d.BackendConfig = decodeBackendConfig(d, js)
-	case "extensions/v1beta1/Ingress", "networking.k8s.io/v1beta1/Ingress":
-		d.Skipped = d.APIVersion + " Ingress is no longer served (since Kubernetes 1.22); convert it to networking.k8s.io/v1"
-	default:
-		if d.Kind == "" || d.APIVersion == "" {
-			d.Skipped = "not a Kubernetes object (apiVersion and kind are required)"
-		} else {
-			d.Skipped = "kind not checked by stickyguard"
-		}
-	}
-}
+var duplicateRe = regexp.MustCompile(`line (\d+): key (.+) already set in map`)
 
-func decodeInto(d *Document, js []byte, obj runtime.Object) {
-	if err := json.Unmarshal(js, obj); err != nil {
-		d.RawErrors = append(d.RawErrors, validators.DecodeError(err))
-		return
+// toJSON converts a YAML document to JSON the way kubectl does (the last of
+// duplicate keys wins) and lists the duplicates, which a strict conversion
+// reports.
+func toJSON(chunk []byte) ([]byte, []duplicate, error) {
+	js, strictErr := yaml.YAMLToJSONStrict(chunk)
+	if strictErr == nil {
+		return js, nil, nil
 	}
-	d.Object = obj
-}
-
-func deletePath(m map[string]any, path []string) {
-	for i, k := range path {
-		if i == len(path)-1 {
-			delete(m, k)
-			return
-		}
-		next, ok := m[k].(map[string]any)
-		if !ok {
-			return
-		}
-		m = next
-	}
-}
-
-// decodeBackendConfig reads the parts of a BackendConfig the rules use;
-// on a decode error it records it on d and returns nil.
-func decodeBackendConfig(d *Document, js []byte) *validators.BackendConfig {
-	bc, err := BackendConfigFromJSON(d.Namespace, d.Name, js)
+	js, err := yaml.YAMLToJSON(chunk)
 	if err != nil {
-		d.RawErrors = append(d.RawErrors, validators.DecodeError(err))
-		return nil
+		return nil, nil, err
 	}
-	return bc
+	var dups []duplicate
+	for _, m := range duplicateRe.FindAllStringSubmatch(strictErr.Error(), -1) {
+		n, _ := strconv.Atoi(m[1])
+		key := m[2]
+		if k, err := strconv.Unquote(key); err == nil {
+			key = k
+		}
+		dups = append(dups, duplicate{key: key, line: keyLine(chunk, key, n)})
+	}
+	return js, dups, nil
 }
 
-// BackendConfigFromJSON reads the parts of a GKE BackendConfig
-// (cloud.google.com) the rules use from the object's JSON.
-func BackendConfigFromJSON(namespace, name string, js []byte) (*validators.BackendConfig, error) {
-	var raw struct {
-		Spec struct {
-			SessionAffinity *struct {
-				AffinityType         string          `json:"affinityType"`
-				AffinityCookieTTLSec json.RawMessage `json:"affinityCookieTtlSec"`
-			} `json:"sessionAffinity"`
-		} `json:"spec"`
-	}
-	if err := json.Unmarshal(js, &raw); err != nil {
-		return nil, err
-	}
-	bc := &validators.BackendConfig{Namespace: namespace, Name: name}
-	if sa := raw.Spec.SessionAffinity; sa != nil {
-		bc.SessionAffinity = &validators.BackendConfigAffinity{AffinityType: sa.AffinityType}
-		if len(sa.AffinityCookieTTLSec) > 0 && string(sa.AffinityCookieTTLSec) != "null" {
-			bc.SessionAffinity.TTLSet = true
-			var n int64
-			if err := json.Unmarshal(sa.AffinityCookieTTLSec, &n); err != nil {
-				return nil, fmt.Errorf("spec.sessionAffinity.affinityCookieTtlSec: %w", err)
-			}
-			bc.SessionAffinity.AffinityCookieTTLSec = &n
+// keyLine finds the line of a duplicate key: the strict conversion names
+// the line of its value, which for a block value is a later line.
+func keyLine(chunk []byte, key string, valueLine int) int {
+	lines := bytes.Split(chunk, []byte("\n"))
+	for l := min(valueLine, len(lines)); l >= 1 && l > valueLine-50; l-- {
+		if startsWithKey(lines[l-1], key) {
+			return l
 		}
 	}
-	return bc, nil
+	return valueLine
+}
+
+// startsWithKey reports a YAML line that starts (after indentation and list
+// dashes) with key, plain or quoted, followed by a colon.
+func startsWithKey(line []byte, key string) bool {
+	t := string(bytes.TrimLeft(line, " -"))
+	for _, k := range []string{key, `"` + key + `"`, `'` + key + `'`} {
+		if rest, ok := strings.CutPrefix(t, k); ok && strings.HasPrefix(strings.TrimLeft(rest, " "), ":") {
+			return true
+		}
+	}
+	return false
+}
+
+var lineRe = regexp.MustCompile(`line (\d+)`)
+
+// absoluteLines rewrites "line N" (N counted in the chunk) in a YAML error
+// into the line of the file.
+func absoluteLines(msg string, start int) string {
+	return lineRe.ReplaceAllStringFunc(msg, func(s string) string {
+		n, err := strconv.Atoi(s[len("line "):])
+		if err != nil {
+			return s
+		}
+		return "line " + strconv.Itoa(start+n-1)
+	})
+}
+
+// yamlErrorLine is the file line a YAML error names, else def.
+func yamlErrorLine(err error, start, def int) int {
+	if m := lineRe.FindStringSubmatch(err.Error()); m != nil {
+		if n, err := strconv.Atoi(m[1]); err == nil {
+			return start + n - 1
+		}
+	}
+	return def
+}
+
+// notAnObject explains a document that parsed as a scalar or a list.
+func notAnObject(js, chunk []byte, start int) error {
+	what := "a string"
+	switch js[0] {
+	case '[':
+		what = "a list"
+	case 't', 'f':
+		what = "a boolean"
+	case '"':
+	default:
+		what = "a number"
+	}
+	return fmt.Errorf("the document is %s, not an object (a mapping with apiVersion, kind and metadata)%s", what, nbspHint(chunk, start))
+}
+
+// nbspHint points at the first non-breaking space (U+00A0), which YAML
+// does not read as a space: text copied from a web page often has them
+// after "key:" or as indentation.
+func nbspHint(chunk []byte, start int) string {
+	for i, l := range bytes.Split(chunk, []byte("\n")) {
+		if bytes.Contains(l, []byte("\u00a0")) {
+			return fmt.Sprintf("; line %d contains non-breaking spaces (U+00A0), which YAML does not read as spaces: replace them with plain spaces", start+i)
+		}
+	}
+	return ""
 }

@@ -31,7 +31,9 @@ tools-e2e: ## Build the whole local cluster (apiserver, etcd, controller-manager
 test: tools-e2e ## Unit and integration tests (integration runs a real kube-apiserver), then the local e2e.
 	$(GOTEST) ./...
 	$(MAKE) --no-print-directory chart-test
+	$(MAKE) --no-print-directory test-image IMG=stickyguard:test
 	$(MAKE) --no-print-directory test-e2e
+	$(MAKE) --no-print-directory test-e2e-chart
 
 .PHONY: test-unit
 test-unit: ## Unit tests only (no control plane needed for most packages).
@@ -107,8 +109,16 @@ demo-down: ## Stop the demo cluster and webhook.
 	@hack/demo.sh down
 
 .PHONY: docker-build
-docker-build: ## Build the container image IMG (needs a Docker engine).
-	docker build -t $(IMG) --build-arg VERSION=$(VERSION) .
+docker-build: ## Build the container image IMG (needs a Docker engine; without a registry the base images are made locally).
+	@IMG=$(IMG) VERSION=$(VERSION) hack/local-images.sh build
+
+.PHONY: docker-bases-local
+docker-bases-local: ## Make the local base images (Go toolchain of this machine; scratch + nonroot) without a registry.
+	@hack/local-images.sh bases
+
+.PHONY: test-image
+test-image: ## Build IMG and check it runs as uid 65532, static, without a shell (says so and skips without Docker).
+	@IMG=$(IMG) VERSION=$(VERSION) hack/local-images.sh test
 
 .PHONY: clean
 clean: ## Remove build output (keeps bin/k8s and bin/kwok).

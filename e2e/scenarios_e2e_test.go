@@ -32,12 +32,16 @@ func TestE2E(t *testing.T) {
 	t.Run("webhook-down", testWebhookDown)
 }
 
-// stickyLB is a sticky (ClientIP) LoadBalancer Service; stickyguard sets
-// externalTrafficPolicy: Local on it (SVC-005) in enforce mode.
+// stickyLB is a sticky LoadBalancer Service: ClientIP affinity, and ACK CLB
+// source-IP persistence, which pins clients to nodes, so stickyguard sets
+// externalTrafficPolicy: Local on it (SVC-005) in enforce mode. (Plain
+// ClientIP on a LoadBalancer does not need Local: STICKY-FACTS Corrections.)
 func stickyLB(name string, timeout *int32) *corev1.Service {
 	s := &corev1.Service{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: metav1.ObjectMeta{Name: name},
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{
+			"service.beta.kubernetes.io/alibaba-cloud-loadbalancer-persistence-timeout": "1800",
+		}},
 		Spec: corev1.ServiceSpec{
 			Type:            corev1.ServiceTypeLoadBalancer,
 			Selector:        map[string]string{"app": name},

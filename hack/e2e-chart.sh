@@ -78,15 +78,19 @@ spec:
 EOF
 }
 
-sticky_lb() { # ClientIP stickiness behind a load balancer: SVC-005 fills externalTrafficPolicy Local
+sticky_lb() { # an AWS NLB with source_ip stickiness pins clients to nodes: SVC-005 fills externalTrafficPolicy Local
 	cat <<EOF
 apiVersion: v1
 kind: Service
-metadata: {name: sticky, namespace: $1}
+metadata:
+  name: sticky
+  namespace: $1
+  annotations:
+    service.beta.kubernetes.io/aws-load-balancer-type: "external"
+    service.beta.kubernetes.io/aws-load-balancer-target-group-attributes: "stickiness.enabled=true,stickiness.type=source_ip"
 spec:
   type: LoadBalancer
   selector: {app: web}
-  sessionAffinity: ClientIP
   ports: [{port: 80}]
 EOF
 }

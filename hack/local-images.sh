@@ -4,7 +4,8 @@
 #
 #   hack/local-images.sh build        docker build IMG (make docker-build)
 #   hack/local-images.sh bases        make the local base images if missing
-#   hack/local-images.sh check [IMG]  assert what the image promises
+#   hack/local-images.sh check [IMG]  assert what the image promises (the
+#                                     version too when WANT_VERSION is set)
 #   hack/local-images.sh test         build + check when a Docker engine is
 #                                     reachable; otherwise say why it skipped
 #
@@ -187,7 +188,13 @@ check_runs() {
 		bad "docker run IMG --help: $out"
 	fi
 	out=$(docker run --rm --entrypoint /stickyguard "$IMG" version 2>&1) || true
-	expect "stickyguard version" "stickyguard ${WANT_VERSION:-$VERSION}" "$out"
+	if [ -n "${WANT_VERSION:-}" ]; then
+		expect "stickyguard version" "stickyguard $WANT_VERSION" "$out"
+	elif [[ $out =~ ^stickyguard\ [^[:space:]]+$ ]]; then
+		ok "stickyguard version: $out"
+	else
+		bad "stickyguard version: $out"
+	fi
 	expect "entrypoint" '[/stickyguard serve]' "$(docker image inspect -f '{{json .Config.Entrypoint}}' "$IMG" | tr -d '"' | tr ',' ' ')"
 }
 

@@ -46,7 +46,7 @@ missing_caps() {
 	last=$(cat /proc/sys/kernel/cap_last_cap)
 	bnd=$((16#$(awk '/^CapBnd/ {print $2}' /proc/self/status)))
 	for ((i = 0; i <= last; i++)); do
-		((bnd >> i & 1)) || out+=("$(capsh --decode=$(printf '%x' $((1 << i))) | cut -d= -f2)")
+		((bnd >> i & 1)) || out+=("$(capsh --decode="$(printf '%x' $((1 << i)))" | cut -d= -f2)")
 	done
 	echo "${out[*]:-none}"
 }
@@ -67,6 +67,7 @@ make_node_image() {
 			bookworm "$rootfs" >"$cache/debootstrap.log" 2>&1 || { tail -5 "$cache/debootstrap.log"; return 1; }
 		echo "debootstrap took $((SECONDS - t0))s"
 	fi
+	# shellcheck disable=SC2016 # dpkg-query's format, not a shell expansion
 	printf 'systemd in the rootfs: %s\n' "$(chroot "$rootfs" dpkg-query -W -f '${Version}' systemd)"
 	tar -C "$rootfs" --numeric-owner -c . | docker import -c 'ENV container=docker' \
 		-c 'CMD ["/sbin/init"]' - "$NODE_IMG" >/dev/null && echo "imported"
@@ -87,11 +88,14 @@ wait_systemd() {
 probe_node() {
 	# The flags kind gives a node container (docker provider), cgroup v1 host.
 	local kind_flags=(--privileged --security-opt seccomp=unconfined --security-opt apparmor=unconfined
-		--tmpfs /tmp --tmpfs /run --volume /var --volume /lib/modules:/lib/modules:ro -e container=docker)
+		--tmpfs /tmp --tmpfs /run --volume /var -e container=docker)
+	# kind also mounts /lib/modules read-only; a bind mount of a missing host
+	# path makes the engine create it, so only when the host has it.
+	[ -d /lib/modules ] && kind_flags+=(--volume /lib/modules:/lib/modules:ro)
 	section "systemd as PID 1, exactly as kind runs a node (--privileged)"
-	docker rm -f "$NAME" >/dev/null 2>&1
+	docker rm -fv "$NAME" >/dev/null 2>&1
 	run docker run -d --name "$NAME" "${kind_flags[@]}" "$NODE_IMG"
-	docker rm -f "$NAME" >/dev/null 2>&1
+	docker rm -fv "$NAME" >/dev/null 2>&1
 
 	# Everything --privileged gives but the one capability the host lacks.
 	local alt_flags=(--cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined
@@ -103,7 +107,7 @@ probe_node() {
 	run docker run -d --name "$NAME" "${alt_flags[@]}" "$NODE_IMG" >/dev/null
 	wait_systemd
 	node_checks
-	docker rm -f "$NAME" >/dev/null 2>&1
+	docker rm -fv "$NAME" >/dev/null 2>&1
 }
 
 # node_checks: what a kubelet and containerd in the node will need.
@@ -118,7 +122,7 @@ node_checks() {
 			mount -t overlay overlay -o lowerdir=/var/ov/l,upperdir=/var/ov/u,workdir=/var/ov/w /var/ov/m &&
 			umount /var/ov/m && echo "overlay mount in /var ($(findmnt -no FSTYPE -T /var)): ok"
 		[ -c /dev/kmsg ] && echo "/dev/kmsg: present"
-		grep -E "^(overlay|fuse)" /proc/filesystems | tr "\t\n" "  "; echo
+		echo "filesystems: $(grep -wE "overlay|fuse|fuseblk" /proc/filesystems | tr -s "\t\n" "  ")"
 	' 2>&1
 }
 
@@ -156,6 +160,7 @@ probe_proxy() {
 	tar -C "$tmp/ctx" -c . | docker import - stickyguard-local/proxyprobe:latest >/dev/null
 	printf 'the GOPROXY of go env, from a container: '
 	docker run --rm stickyguard-local/proxyprobe:latest /get "$proxy" 2>&1
+	docker rmi stickyguard-local/proxyprobe:latest >/dev/null
 	rm -rf "$tmp"
 }
 

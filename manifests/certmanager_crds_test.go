@@ -100,46 +100,48 @@ func TestCertManagerOverlayAgainstCRDs(t *testing.T) {
 	require.NoError(t, c.Create(ctx, nsObj[0].u.DeepCopy()))
 
 	kinds := map[string]int{}
-	var serving *unstructured.Unstructured
+	byName := map[string]*unstructured.Unstructured{}
 	for _, o := range objs {
 		if !isCertManager(o.u) {
 			continue
 		}
 		kinds[o.u.GetKind()]++
-		if o.u.GetKind() == "Certificate" && o.u.GetName() == "stickyguard-webhook" {
-			serving = o.u
-		}
+		byName[o.u.GetKind()+"/"+o.u.GetName()] = o.u
 		t.Run(o.u.GetKind()+"/"+o.u.GetName(), func(t *testing.T) {
 			assert.NoError(t, dryRunCreate(ctx, c, o.u))
 		})
 	}
 	assert.Equal(t, map[string]int{"Issuer": 2, "Certificate": 2}, kinds, "cert-manager objects in the overlay")
-	require.NotNil(t, serving, "the serving Certificate inject-ca-from names")
-	t.Run("typos rejected", func(t *testing.T) { checkRejected(ctx, t, c, serving) })
+	t.Run("mistakes rejected", func(t *testing.T) { checkRejected(ctx, t, c, byName) })
 }
 
-// checkRejected proves the check above is real: the same serving Certificate
-// with one mistake is refused, with the mistake's field path in the answer.
-func checkRejected(ctx context.Context, t *testing.T, c client.Client, good *unstructured.Unstructured) {
+// checkRejected proves the check above is real: an object of the overlay with
+// one mistake is refused, with the mistake's field path in the answer.
+func checkRejected(ctx context.Context, t *testing.T, c client.Client, objs map[string]*unstructured.Unstructured) {
+	const serving, selfSigned, caIssuer = "Certificate/stickyguard-webhook", "Issuer/stickyguard-selfsigned", "Issuer/stickyguard-ca"
 	cases := []struct {
-		name   string
-		path   []string // field to set, under the object
-		value  any
-		unknow bool   // a field the schema does not declare (strict validation)
-		field  string // the cause's field path for a schema violation
+		name    string
+		obj     string   // Kind/name in the overlay
+		path    []string // field to set, under the object
+		value   any
+		unknown bool   // a field the schema does not declare (strict validation)
+		field   string // the cause's field path for a schema violation
 	}{
-		{name: "dnsName for dnsNames", path: []string{"spec", "dnsName"}, value: "x.example", unknow: true},
-		{name: "issuerRef.nam", path: []string{"spec", "issuerRef", "nam"}, value: "stickyguard-ca", unknow: true},
-		{name: "rotationPolicy not in the enum", path: []string{"spec", "privateKey", "rotationPolicy"}, value: "Sometimes", field: "spec.privateKey.rotationPolicy"},
-		{name: "duration as a number", path: []string{"spec", "duration"}, value: int64(8760), field: "spec.duration"},
+		{name: "dnsName for dnsNames", obj: serving, path: []string{"spec", "dnsName"}, value: "x.example", unknown: true},
+		{name: "issuerRef.nam", obj: serving, path: []string{"spec", "issuerRef", "nam"}, value: "stickyguard-ca", unknown: true},
+		{name: "selfsigned for selfSigned", obj: selfSigned, path: []string{"spec", "selfsigned"}, value: map[string]any{}, unknown: true},
+		{name: "rotationPolicy not in the enum", obj: serving, path: []string{"spec", "privateKey", "rotationPolicy"}, value: "Sometimes", field: "spec.privateKey.rotationPolicy"},
+		{name: "duration as a number", obj: serving, path: []string{"spec", "duration"}, value: int64(8760), field: "spec.duration"},
+		{name: "CA issuer without secretName", obj: caIssuer, path: []string{"spec", "ca"}, value: map[string]any{}, field: "spec.ca.secretName"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			bad := good.DeepCopy()
+			require.Contains(t, objs, tc.obj)
+			bad := objs[tc.obj].DeepCopy()
 			require.NoError(t, unstructured.SetNestedField(bad.Object, tc.value, tc.path...))
 			err := dryRunCreate(ctx, c, bad)
 			require.Error(t, err)
-			if tc.unknow {
+			if tc.unknown {
 				require.True(t, apierrors.IsBadRequest(err), "strict decoding is a 400: %v", err)
 				assert.Contains(t, unknownFields(err), strings.Join(tc.path, "."))
 				return

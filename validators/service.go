@@ -7,9 +7,10 @@ import (
 	"sort"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/stickyguard/stickyguard/validators/policy"
 
 	"github.com/stickyguard/stickyguard/mutators"
 )
@@ -185,7 +186,7 @@ func validateServiceCore(svc, old *corev1.Service, ctx *Context) (field.ErrorLis
 			f.warn(svc009, aff, nil, "")
 		}
 		checkIngressBypass(&f, svc, ctx.Related.Ingresses, aff)
-		checkWindows(&f, svc, ctx.Related.Deployments)
+		checkWindows(&f, svc, ctx.Related)
 	}
 	checkBackendSpread(&f, svc, ctx)
 	return f.result()
@@ -230,14 +231,20 @@ func checkIngressBypass(f *findings, svc *corev1.Service, ings []RelatedIngress,
 	}
 }
 
-func checkWindows(f *findings, svc *corev1.Service, deps []*appsv1.Deployment) {
-	if ClientIPTimeout(svc) == 10800 {
+func checkWindows(f *findings, svc *corev1.Service, rel Related) {
+	if ClientIPTimeout(svc) == policy.DefaultClientIPTimeout {
 		return
 	}
-	for _, d := range deps {
+	path := field.NewPath("spec", "sessionAffinityConfig", "clientIP", "timeoutSeconds")
+	for _, d := range rel.Deployments {
 		if d.Spec.Template.Spec.NodeSelector[corev1.LabelOSStable] == "windows" {
-			f.warn(svc013, field.NewPath("spec", "sessionAffinityConfig", "clientIP", "timeoutSeconds"), ClientIPTimeout(svc),
-				fmt.Sprintf("Deployment %s runs on Windows nodes", d.Name))
+			f.warn(svc013, path, ClientIPTimeout(svc), fmt.Sprintf("Deployment %s runs on Windows nodes", clipValue(d.Name)))
+			return
+		}
+	}
+	for _, s := range rel.StatefulSets {
+		if s.Spec.Template.Spec.NodeSelector[corev1.LabelOSStable] == "windows" {
+			f.warn(svc013, path, ClientIPTimeout(svc), fmt.Sprintf("StatefulSet %s runs on Windows nodes", clipValue(s.Name)))
 			return
 		}
 	}

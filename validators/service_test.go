@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/stickyguard/stickyguard/validators/policy"
 )
@@ -159,6 +160,19 @@ func serviceCoreCases() []coreCase {
 				d.Spec.Template.Spec.NodeSelector = map[string]string{"kubernetes.io/os": "windows"}
 			})}},
 			wantWarn: []finding{warn("SVC-013", "spec.sessionAffinityConfig.clientIP.timeoutSeconds")}},
+		{name: "SVC-013 Windows StatefulSet backend with custom timeout",
+			svc: mkSvc(clientIP(600)),
+			rel: Related{StatefulSets: []*appsv1.StatefulSet{{
+				ObjectMeta: metav1.ObjectMeta{Name: "db"},
+				Spec: appsv1.StatefulSetSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+					NodeSelector: map[string]string{"kubernetes.io/os": "windows"}}}},
+			}}},
+			wantWarn: []finding{warn("SVC-013", "spec.sessionAffinityConfig.clientIP.timeoutSeconds")}},
+		{name: "SVC-013 not for the API default timeout",
+			svc: mkSvc(clientIP(10800)),
+			rel: Related{Deployments: []*appsv1.Deployment{mkDep(func(d *appsv1.Deployment) {
+				d.Spec.Template.Spec.NodeSelector = map[string]string{"kubernetes.io/os": "windows"}
+			})}}},
 	}...)
 }
 

@@ -48,13 +48,22 @@ func TestGKEBackendConfigsLive(t *testing.T) {
 	var last []string
 	var lastErr error
 	assert.Eventually(t, func() bool {
-		lastErr = c.Create(ctx(t), service(nsEnforce, uniq("gke"), "web", backendConfigRef(name)), client.DryRunAll)
+		lastErr = c.Create(ctx(t), service(nsEnforce, uniq("gke"), "web", backendConfigRef(name), nodePort), client.DryRunAll)
 		last = w.take()
 		return lastErr == nil && hasPrefix(last, "GKE-008 ") && !hasPrefix(last, "GKE-006 ")
 	}, 10*time.Second, 50*time.Millisecond, "once cached, the BackendConfig exists and its affinity is read")
 	require.NoError(t, lastErr)
 	assert.True(t, hasPrefix(last, "GKE-008 "), "%v", last)
+
+	// A ClusterIP backend can only be reached through NEG (the default on
+	// VPC-native clusters): no instance-group warning for it.
+	require.NoError(t, c.Create(ctx(t), service(nsEnforce, uniq("gke"), "web", backendConfigRef(name)), client.DryRunAll))
+	got = w.take()
+	assert.False(t, hasPrefix(got, "GKE-008 "), "ClusterIP backend: %v", got)
+	assert.False(t, hasPrefix(got, "GKE-006 "), "the BackendConfig exists: %v", got)
 }
+
+func nodePort(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeNodePort }
 
 func TestWatchBackendConfigsDecision(t *testing.T) {
 	c, err := client.New(suite.cfg, client.Options{})

@@ -182,10 +182,11 @@ func (r *hookRunner) runContainer(c corev1.Container, dir, kubeconfig string) er
 	}
 	var argv []string
 	for _, a := range append(append([]string{}, c.Command...), c.Args...) {
-		a = varRef.ReplaceAllStringFunc(a, func(ref string) string { return env[varRef.FindStringSubmatch(ref)[1]] })
+		// Map literal paths first, then expand $(VAR) with the mapped env.
 		if i := strings.Index(a, "="); i > 0 && strings.HasPrefix(a, "--") {
 			a = a[:i+1] + local(a[i+1:])
 		}
+		a = varRef.ReplaceAllStringFunc(a, func(ref string) string { return env[varRef.FindStringSubmatch(ref)[1]] })
 		argv = append(argv, a)
 	}
 	switch argv[0] {

@@ -106,8 +106,12 @@ func labelPath(key string) *field.Path {
 
 // clipValue shortens an echoed value to 64 bytes (at a rune boundary) so
 // messages stay readable and bounded whatever the request carried.
-func clipValue(s string) string {
-	const limit = 64
+func clipValue(s string) string { return clipTo(s, 64) }
+
+// clipTo shortens an echoed string to at most limit bytes (at a rune
+// boundary, "..." appended) where a long field path leaves less room than
+// clipValue's 64 bytes in a 256-character message.
+func clipTo(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}

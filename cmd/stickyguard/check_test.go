@@ -194,6 +194,23 @@ func TestCheckExitCodesAndInputs(t *testing.T) {
 	assert.Contains(t, stderr, "nbsp.yaml#2, line 5")
 	assert.Contains(t, stderr, "U+00A0")
 
+	// testdata/pasted: the two shapes a page with non-breaking spaces takes.
+	pasted := filepath.Join("..", "..", "testdata", "pasted")
+	code, out, stderr = runCmd(t, "", "check", filepath.Join(pasted, "nbsp-after-colon-service.yaml"))
+	assert.Equal(t, exitError, code, "a document that reads as one string is unreadable input")
+	assert.Empty(t, out)
+	assert.Contains(t, stderr, "nbsp-after-colon-service.yaml#1, line 7")
+	assert.Contains(t, stderr, "U+00A0")
+	code, out, _ = runCmd(t, "", "check", "-o", "json", filepath.Join(pasted, "nbsp-indented-service.yaml"))
+	assert.Equal(t, exitDenied, code, "keys indented with non-breaking spaces are unknown fields")
+	rep = decodeReport(t, out)
+	require.Len(t, rep.Results, 1)
+	assert.False(t, rep.Results[0].Allowed)
+	for _, v := range rep.Results[0].Violations {
+		assert.Equal(t, "SG-D02", v.Rule, v.Message)
+	}
+	assert.Contains(t, out, "U+00A0")
+
 	code, _, _ = runCmd(t, "", "check", jsonFile)
 	assert.Equal(t, exitOK, code)
 

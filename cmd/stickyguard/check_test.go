@@ -284,11 +284,15 @@ func TestUsage(t *testing.T) {
 // store (issue 10, items 6, 7, 11): field names are case-sensitive, the last
 // of duplicate keys wins, a misplaced key gets no default injected over it.
 func TestCheckDecodesLikeTheAPIServer(t *testing.T) {
+	// An organisation timeout other than the API default, so SVC-008 has
+	// something to fill where no timeout is written.
+	pol := filepath.Join(t.TempDir(), "policy.yaml")
+	require.NoError(t, os.WriteFile(pol, []byte("apiVersion: stickyguard.io/v1alpha1\nkind: Policy\nservice:\n  clientIPTimeout:\n    default: 3600\n"), 0o644))
 	findings := func(t *testing.T, file string, edit func(string) string) (rules, patches []string) {
 		t.Helper()
 		data, err := os.ReadFile(filepath.Join(examples, file))
 		require.NoError(t, err)
-		_, out, stderr := runCmd(t, edit(string(data)), "check", "-o", "json", "-")
+		_, out, stderr := runCmd(t, edit(string(data)), "check", "-o", "json", "--policy", pol, "-")
 		rep := decodeReport(t, out)
 		require.NotEmpty(t, rep.Results, stderr)
 		for _, r := range rep.Results {

@@ -7,7 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/stickyguard/stickyguard/mutators"
+	"github.com/stickyguard/stickyguard/internal/sticky"
 )
 
 // Workload rules (STICKY-FACTS A.4): Deployments and StatefulSets, whose
@@ -57,10 +57,10 @@ func validateStatefulSet(s, _ *appsv1.StatefulSet, ctx *Context) (field.ErrorLis
 // Deployment or StatefulSet, with the Services selecting its pods.
 func validateWorkload(pod *corev1.PodSpec, ctx *Context) (field.ErrorList, Warnings) {
 	var f findings
-	var sticky, local *corev1.Service
+	var stickySvc, local *corev1.Service
 	for _, s := range ctx.Related.Services {
-		if sticky == nil && NeedsSpread(s, ctx.Policy) {
-			sticky = s
+		if stickySvc == nil && NeedsSpread(s, ctx.Policy) {
+			stickySvc = s
 		}
 		// DEP-003 concerns sticky Services only: an ingress controller's
 		// own Local Service pinned to one node is a deliberate choice.
@@ -69,8 +69,8 @@ func validateWorkload(pod *corev1.PodSpec, ctx *Context) (field.ErrorList, Warni
 		}
 	}
 	podPath := field.NewPath("spec", "template", "spec")
-	if sticky != nil && !mutators.SpreadsByHostname(pod) {
-		f.warn(dep001, podPath.Child("affinity"), nil, fmt.Sprintf("Service %s needs at most one pod per node", clipTo(sticky.Name, 40)))
+	if stickySvc != nil && !sticky.SpreadsByHostname(pod) {
+		f.warn(dep001, podPath.Child("affinity"), nil, fmt.Sprintf("Service %s needs at most one pod per node", clipTo(stickySvc.Name, 40)))
 	}
 	if local != nil {
 		if p, ok := pinnedToOneNode(pod, podPath); ok {

@@ -10,15 +10,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/stickyguard/stickyguard/internal/sticky"
 	"github.com/stickyguard/stickyguard/validators/policy"
 )
 
 // Annotation keys shared by several families and by the predicates below.
 const (
-	AnnKeepTrafficPolicy = "stickyguard.io/keep-traffic-policy"
-	AnnAntiAffinity      = "stickyguard.io/anti-affinity"
-	AnnIgnore            = "stickyguard.io/ignore"
-
 	annCCEMode      = "kubernetes.io/elb.session-affinity-mode"
 	annCCEOption    = "kubernetes.io/elb.session-affinity-option"
 	annCCEFlag      = "kubernetes.io/elb.session-affinity-flag"
@@ -270,7 +267,7 @@ func DecideLocal(svc *corev1.Service, pol *policy.Policy, asWritten bool) LocalD
 	case !pol.SetLocal():
 		d.Blocked = "the policy turns the Local default off"
 	case KeepsTrafficPolicy(svc):
-		d.Blocked = AnnKeepTrafficPolicy + " keeps Cluster"
+		d.Blocked = sticky.AnnKeepTrafficPolicy + " keeps Cluster"
 	case asWritten && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyCluster:
 		d.Blocked = "Cluster is written explicitly, so stickyguard keeps it"
 	default:
@@ -311,7 +308,7 @@ func NeedsSpread(svc *corev1.Service, pol *policy.Policy) bool {
 
 // KeepsTrafficPolicy reports the stickyguard.io/keep-traffic-policy opt-out.
 func KeepsTrafficPolicy(svc *corev1.Service) bool {
-	v, _ := ann(svc.Annotations, AnnKeepTrafficPolicy)
+	v, _ := ann(svc.Annotations, sticky.AnnKeepTrafficPolicy)
 	b, err := strconv.ParseBool(strings.TrimSpace(v))
 	return err == nil && b
 }

@@ -10,9 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/stickyguard/stickyguard/internal/sticky"
 	"github.com/stickyguard/stickyguard/validators/policy"
-
-	"github.com/stickyguard/stickyguard/mutators"
 )
 
 // Core Service rules (STICKY-FACTS A.1).
@@ -294,12 +293,12 @@ func checkBackendSpread(f *findings, svc *corev1.Service, ctx *Context) {
 	}
 	var names, sets []string
 	for _, d := range ctx.Related.Deployments {
-		if replicas(d.Spec.Replicas) > 1 && !mutators.SpreadsByHostname(&d.Spec.Template.Spec) {
+		if replicas(d.Spec.Replicas) > 1 && !sticky.SpreadsByHostname(&d.Spec.Template.Spec) {
 			names = append(names, d.Name)
 		}
 	}
 	for _, s := range ctx.Related.StatefulSets {
-		if replicas(s.Spec.Replicas) > 1 && !mutators.SpreadsByHostname(&s.Spec.Template.Spec) {
+		if replicas(s.Spec.Replicas) > 1 && !sticky.SpreadsByHostname(&s.Spec.Template.Spec) {
 			sets = append(sets, s.Name)
 		}
 	}

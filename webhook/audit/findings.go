@@ -4,6 +4,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/stickyguard/stickyguard/internal/sticky"
 	"github.com/stickyguard/stickyguard/validators"
 	"github.com/stickyguard/stickyguard/webhook/engine"
 )
@@ -36,7 +37,7 @@ func Findings(checked []engine.Checked) []Finding {
 			uid = m.GetUID()
 		}
 		if c.Result.Exempt != "" {
-			out = append(out, Finding{Result: ResultSkip, Message: "exempt (" + validators.AnnIgnore + "): " + c.Result.Exempt, Doc: c.Doc, UID: uid})
+			out = append(out, Finding{Result: ResultSkip, Message: "exempt (" + sticky.AnnIgnore + "): " + c.Result.Exempt, Doc: c.Doc, UID: uid})
 			continue
 		}
 		for _, e := range c.Result.Errors {

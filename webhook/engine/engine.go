@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/stickyguard/stickyguard/internal/sticky"
 	"github.com/stickyguard/stickyguard/validators"
 	"github.com/stickyguard/stickyguard/validators/policy"
 )
@@ -123,7 +124,7 @@ func run(obj, old runtime.Object, opts Options, validate bool) (*Result, error) 
 // exemption returns the ignore reason; an empty reason does not exempt (the
 // meta rule SG-001 denies it).
 func exemption(annotations map[string]string) string {
-	return strings.TrimSpace(annotations[validators.AnnIgnore])
+	return strings.TrimSpace(annotations[sticky.AnnIgnore])
 }
 
 func (o *Options) context(rel validators.Related) *validators.Context {

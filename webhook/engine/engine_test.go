@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/stickyguard/stickyguard/internal/sticky"
 	"github.com/stickyguard/stickyguard/validators"
 	"github.com/stickyguard/stickyguard/validators/policy"
 )
@@ -70,7 +71,7 @@ func TestServiceDefaults(t *testing.T) {
 		assert.Empty(t, again.Mutations)
 	})
 	t.Run("opt-out annotation keeps Cluster and warns", func(t *testing.T) {
-		in := lbService("web", map[string]string{ackPersistence: "1800", validators.AnnKeepTrafficPolicy: "true"})
+		in := lbService("web", map[string]string{ackPersistence: "1800", sticky.AnnKeepTrafficPolicy: "true"})
 		r, err := Evaluate(in, nil, Options{})
 		require.NoError(t, err)
 		assert.Empty(t, r.Mutations)
@@ -134,11 +135,11 @@ func ruleIDs(ws validators.Warnings) []string {
 }
 
 func TestDeploymentAntiAffinity(t *testing.T) {
-	sticky := lbService("web", map[string]string{ackPersistence: "1800"}, func(s *corev1.Service) {
+	stickySvc := lbService("web", map[string]string{ackPersistence: "1800"}, func(s *corev1.Service) {
 		s.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
 	})
 	idx := NewIndex()
-	idx.Put(sticky)
+	idx.Put(stickySvc)
 	t.Run("DEP-001 preferred on create", func(t *testing.T) {
 		r, err := Mutate(deployment("web", nil), nil, Options{Lookup: idx})
 		require.NoError(t, err)
@@ -155,12 +156,12 @@ func TestDeploymentAntiAffinity(t *testing.T) {
 		assert.Contains(t, ruleIDs(r.Warnings), "DEP-002")
 	})
 	t.Run("annotation required", func(t *testing.T) {
-		r, err := Mutate(deployment("web", map[string]string{validators.AnnAntiAffinity: "required"}), nil, Options{Lookup: idx})
+		r, err := Mutate(deployment("web", map[string]string{sticky.AnnAntiAffinity: "required"}), nil, Options{Lookup: idx})
 		require.NoError(t, err)
 		assert.Len(t, r.Object.(*appsv1.Deployment).Spec.Template.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution, 1)
 	})
 	t.Run("annotation disabled warns instead", func(t *testing.T) {
-		r, err := Evaluate(deployment("web", map[string]string{validators.AnnAntiAffinity: "disabled"}), nil, Options{Lookup: idx})
+		r, err := Evaluate(deployment("web", map[string]string{sticky.AnnAntiAffinity: "disabled"}), nil, Options{Lookup: idx})
 		require.NoError(t, err)
 		assert.Empty(t, r.Mutations)
 		assert.Contains(t, ruleIDs(r.Warnings), "DEP-001")
@@ -180,7 +181,7 @@ func TestDeploymentAntiAffinity(t *testing.T) {
 }
 
 func TestExemption(t *testing.T) {
-	in := lbService("web", map[string]string{ackPersistence: "abc", validators.AnnIgnore: "legacy, OPS-1"}, func(s *corev1.Service) {
+	in := lbService("web", map[string]string{ackPersistence: "abc", sticky.AnnIgnore: "legacy, OPS-1"}, func(s *corev1.Service) {
 		s.Spec.Selector["sessionAffinity"] = "ClientIP"
 	})
 	r, err := Evaluate(in, nil, Options{})
@@ -188,7 +189,7 @@ func TestExemption(t *testing.T) {
 	assert.Equal(t, "legacy, OPS-1", r.Exempt)
 	assert.True(t, r.Allowed())
 	assert.Empty(t, r.Mutations)
-	in.Annotations[validators.AnnIgnore] = ""
+	in.Annotations[sticky.AnnIgnore] = ""
 	r, err = Evaluate(in, nil, Options{})
 	require.NoError(t, err)
 	assert.False(t, r.Allowed())

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/stickyguard/stickyguard/internal/sticky"
 	"github.com/stickyguard/stickyguard/mutators"
 	"github.com/stickyguard/stickyguard/validators"
 )
@@ -28,7 +29,7 @@ func evalService(in, old *corev1.Service, o *Options, validate bool) (*Result, e
 	if d := validators.DecideLocal(svc, pol, o.Offline); d.Set && !wrote("spec.externalTrafficPolicy") && mutators.LocalTrafficPolicy(svc) {
 		res.mutated(d.Rule, "spec.externalTrafficPolicy", "Local",
 			d.Reason+" pins clients to nodes; nodes must forward only to local pods (opt out: "+
-				validators.AnnKeepTrafficPolicy+": \"true\")")
+				sticky.AnnKeepTrafficPolicy+": \"true\")")
 	}
 	res.mutationWarnings()
 	if !validate {

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/stickyguard/stickyguard/internal/sticky"
 	"github.com/stickyguard/stickyguard/validators"
 )
 
@@ -91,24 +92,24 @@ func TestStatefulSetAntiAffinity(t *testing.T) {
 		assert.Contains(t, ruleIDs(r.Warnings), "DEP-002")
 	})
 	t.Run("annotation required", func(t *testing.T) {
-		r, err := Mutate(statefulSet("web", map[string]string{validators.AnnAntiAffinity: "required"}), nil, Options{Lookup: idx})
+		r, err := Mutate(statefulSet("web", map[string]string{sticky.AnnAntiAffinity: "required"}), nil, Options{Lookup: idx})
 		require.NoError(t, err)
 		assert.Len(t, stsAntiAffinity(t, r).RequiredDuringSchedulingIgnoredDuringExecution, 1)
 	})
 	t.Run("annotation disabled warns instead", func(t *testing.T) {
-		r, err := Evaluate(statefulSet("web", map[string]string{validators.AnnAntiAffinity: "disabled"}), nil, Options{Lookup: idx})
+		r, err := Evaluate(statefulSet("web", map[string]string{sticky.AnnAntiAffinity: "disabled"}), nil, Options{Lookup: idx})
 		require.NoError(t, err)
 		assert.Empty(t, r.Mutations)
 		assert.Contains(t, ruleIDs(r.Warnings), "DEP-001")
 	})
 	t.Run("SG-002 denies an unknown mode", func(t *testing.T) {
-		r, err := Evaluate(statefulSet("web", map[string]string{validators.AnnAntiAffinity: "soft"}), nil, Options{Lookup: idx})
+		r, err := Evaluate(statefulSet("web", map[string]string{sticky.AnnAntiAffinity: "soft"}), nil, Options{Lookup: idx})
 		require.NoError(t, err)
 		require.Len(t, r.Errors, 1)
 		assert.Equal(t, "SG-002", validators.RuleOf(r.Errors[0]))
 	})
 	t.Run("exempt", func(t *testing.T) {
-		r, err := Evaluate(statefulSet("web", map[string]string{validators.AnnIgnore: "legacy, OPS-2"}), nil, Options{Lookup: idx})
+		r, err := Evaluate(statefulSet("web", map[string]string{sticky.AnnIgnore: "legacy, OPS-2"}), nil, Options{Lookup: idx})
 		require.NoError(t, err)
 		assert.Equal(t, "legacy, OPS-2", r.Exempt)
 		assert.Empty(t, r.Mutations)

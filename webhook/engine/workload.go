@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/stickyguard/stickyguard/internal/sticky"
 	"github.com/stickyguard/stickyguard/mutators"
 	"github.com/stickyguard/stickyguard/validators"
 	"github.com/stickyguard/stickyguard/validators/policy"
@@ -61,12 +62,12 @@ func evalWorkload(w workload, o *Options, validate bool) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("looking up Services selecting %s %s/%s: %w", w.kind, w.meta.Namespace, w.meta.Name, err)
 	}
-	if sticky := firstNeedingSpread(svcs, o.Policy); sticky != nil && !o.disabled("DEP-001") &&
+	if svc := firstNeedingSpread(svcs, o.Policy); svc != nil && !o.disabled("DEP-001") &&
 		!o.wroteElsewhere(w.kind, w.meta.Namespace, w.meta.Name, "spec.template.spec.affinity.podAntiAffinity") {
 		mode := antiAffinityMode(w.meta.Annotations, o.Policy)
 		if mode != policy.AntiAffinityDisabled && mutators.AntiAffinity(w.template, w.selector, mode == policy.AntiAffinityRequired, o.Policy.AntiAffinity.Weight) {
-			res.mutated("DEP-001", "spec.template.spec.affinity.podAntiAffinity", string(mode)+" on "+mutators.HostnameTopologyKey,
-				"Service "+sticky.Name+" needs at most one pod per node for stickiness")
+			res.mutated("DEP-001", "spec.template.spec.affinity.podAntiAffinity", string(mode)+" on "+sticky.HostnameTopologyKey,
+				"Service "+svc.Name+" needs at most one pod per node for stickiness")
 			if w.update {
 				res.Warnings = append(res.Warnings, validators.TemplateChangeWarning())
 			}
@@ -97,7 +98,7 @@ func firstNeedingSpread(svcs []*corev1.Service, pol *policy.Policy) *corev1.Serv
 // when valid, else the policy's mode. Invalid values are denied by the meta
 // rules.
 func antiAffinityMode(annotations map[string]string, pol *policy.Policy) policy.AntiAffinityMode {
-	switch m := policy.AntiAffinityMode(annotations[validators.AnnAntiAffinity]); m {
+	switch m := policy.AntiAffinityMode(annotations[sticky.AnnAntiAffinity]); m {
 	case policy.AntiAffinityPreferred, policy.AntiAffinityRequired, policy.AntiAffinityDisabled:
 		return m
 	}

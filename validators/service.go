@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -124,6 +125,34 @@ var (
 )
 
 var serviceRules = []*Rule{svc001, svc002, svc003, svc004, svc005, svc006, svc007, svc008, svc009, svc010, svc011, svc012, svc013, svc014}
+
+// Service defaults (see defaults.go): the ClientIP timeout (SVC-008), then
+// externalTrafficPolicy Local (SVC-005, or CCE-008 for CCE ELB stickiness;
+// DecideLocal in predicates.go, which the provider rules ask too).
+var (
+	ClientIPTimeoutDefault = ServiceDefault{
+		Field:  field.NewPath("spec", "sessionAffinityConfig", "clientIP", "timeoutSeconds"),
+		Decide: DecideClientIPTimeout,
+	}
+	LocalDefault = ServiceDefault{Field: field.NewPath("spec", "externalTrafficPolicy"), Decide: DecideLocal}
+)
+
+// DecideClientIPTimeout is the SVC-008 decision: a ClientIP Service gets the
+// policy's default timeout unless the policy disables SVC-008 (the mutator
+// keeps a timeout the author chose).
+func DecideClientIPTimeout(svc *corev1.Service, pol *policy.Policy, _ bool) Decision {
+	if svc.Spec.SessionAffinity != corev1.ServiceAffinityClientIP {
+		return Decision{}
+	}
+	d := Decision{Rule: svc008.ID, Reason: "ClientIP affinity",
+		Value: strconv.Itoa(int(pol.Service.ClientIPTimeout.Default)), Why: "the policy's default ClientIP timeout"}
+	if pol.Override(svc008.ID) == policy.OverrideDisabled {
+		d.Blocked = blockedByPolicy(svc008.ID)
+	} else {
+		d.Set = true
+	}
+	return d
+}
 
 // selectorKeyHome is where each Service field typed under spec.selector
 // belongs.

@@ -1,11 +1,13 @@
 package archtest
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,6 +59,40 @@ func TestImportRules(t *testing.T) {
 			assert.Positive(t, checked, "no package matched %v: the rule checks nothing", r.from)
 		})
 	}
+}
+
+// ruleIDFree are the packages (with everything under them) whose production
+// code names no rule by a string literal: a rule ID belongs to its family in
+// validators/, and defaults are reached through their declarations.
+var ruleIDFree = []string{"cmd", "webhook"}
+
+var ruleIDLiteral = regexp.MustCompile(`^"[A-Z]{2,4}-[0-9]{3}"$`)
+
+func TestNoRuleIDLiterals(t *testing.T) {
+	root := moduleRoot(t)
+	fset := token.NewFileSet()
+	files := 0
+	for _, dir := range append(slices.Clone(ruleIDFree), corePackages...) {
+		err := filepath.WalkDir(filepath.Join(root, dir), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+				return err
+			}
+			f, err := parser.ParseFile(fset, p, nil, 0)
+			if err != nil {
+				return err
+			}
+			files++
+			ast.Inspect(f, func(n ast.Node) bool {
+				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && ruleIDLiteral.MatchString(lit.Value) {
+					assert.Failf(t, "rule ID literal", "%s: %s", fset.Position(lit.Pos()), lit.Value)
+				}
+				return true
+			})
+			return nil
+		})
+		require.NoError(t, err)
+	}
+	assert.Positive(t, files)
 }
 
 // TestImportRulesCatchViolations proves the checker sees a forbidden edge,

@@ -131,11 +131,6 @@ func (o *Options) context(rel validators.Related) *validators.Context {
 	return &validators.Context{Policy: o.Policy, Offline: o.Offline, Related: rel}
 }
 
-// disabled reports whether the policy switched a (default-filling) rule off.
-func (o *Options) disabled(rule string) bool {
-	return o.Policy.Override(rule) == policy.OverrideDisabled
-}
-
 func (r *Result) mutated(rule, path, value, why string) {
 	msg := fmt.Sprintf("%s: set %s=%s", rule, path, value)
 	if why != "" {

@@ -2,13 +2,10 @@ package engine
 
 import (
 	"fmt"
-	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
-	"github.com/stickyguard/stickyguard/internal/sticky"
-	"github.com/stickyguard/stickyguard/mutators"
 	"github.com/stickyguard/stickyguard/validators"
 )
 
@@ -18,19 +15,7 @@ func evalService(in, old *corev1.Service, o *Options, validate bool) (*Result, e
 	if res.Exempt = exemption(svc.Annotations); res.Exempt != "" {
 		return res, nil
 	}
-	pol := o.Policy
-	wrote := func(path string) bool { return o.wroteElsewhere(validators.KindService, svc.Namespace, svc.Name, path) }
-	if !o.disabled("SVC-008") && !wrote("spec.sessionAffinityConfig.clientIP.timeoutSeconds") && mutators.ClientIPTimeout(svc, pol.Service.ClientIPTimeout.Default) {
-		res.mutated("SVC-008", "spec.sessionAffinityConfig.clientIP.timeoutSeconds",
-			strconv.Itoa(int(pol.Service.ClientIPTimeout.Default)), "the policy's default ClientIP timeout")
-	}
-	// One decision for the engine and the rules (policy overrides, opt-out,
-	// and offline an explicit Cluster, included): validators.DecideLocal.
-	if d := validators.DecideLocal(svc, pol, o.Offline); d.Set && !wrote("spec.externalTrafficPolicy") && mutators.LocalTrafficPolicy(svc) {
-		res.mutated(d.Rule, "spec.externalTrafficPolicy", "Local",
-			d.Reason+" pins clients to nodes; nodes must forward only to local pods (opt out: "+
-				sticky.AnnKeepTrafficPolicy+": \"true\")")
-	}
+	fillServiceDefaults(svc, o, res)
 	res.mutationWarnings()
 	if !validate {
 		return res, nil

@@ -9,10 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/stickyguard/stickyguard/internal/sticky"
-	"github.com/stickyguard/stickyguard/mutators"
 	"github.com/stickyguard/stickyguard/validators"
-	"github.com/stickyguard/stickyguard/validators/policy"
 )
 
 // workload is the part of a Deployment or StatefulSet (a deep copy, which
@@ -62,17 +59,7 @@ func evalWorkload(w workload, o *Options, validate bool) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("looking up Services selecting %s %s/%s: %w", w.kind, w.meta.Namespace, w.meta.Name, err)
 	}
-	if svc := firstNeedingSpread(svcs, o.Policy); svc != nil && !o.disabled("DEP-001") &&
-		!o.wroteElsewhere(w.kind, w.meta.Namespace, w.meta.Name, "spec.template.spec.affinity.podAntiAffinity") {
-		mode := antiAffinityMode(w.meta.Annotations, o.Policy)
-		if mode != policy.AntiAffinityDisabled && mutators.AntiAffinity(w.template, w.selector, mode == policy.AntiAffinityRequired, o.Policy.AntiAffinity.Weight) {
-			res.mutated("DEP-001", "spec.template.spec.affinity.podAntiAffinity", string(mode)+" on "+sticky.HostnameTopologyKey,
-				"Service "+svc.Name+" needs at most one pod per node for stickiness")
-			if w.update {
-				res.Warnings = append(res.Warnings, validators.TemplateChangeWarning())
-			}
-		}
-	}
+	fillWorkloadDefaults(&w, svcs, o, res)
 	res.mutationWarnings()
 	if !validate {
 		return res, nil
@@ -81,26 +68,4 @@ func evalWorkload(w workload, o *Options, validate bool) (*Result, error) {
 	res.Errors = errs
 	res.Warnings = append(res.Warnings, warns...)
 	return res, nil
-}
-
-// firstNeedingSpread returns the first Service whose stickiness needs the
-// pods spread one per node.
-func firstNeedingSpread(svcs []*corev1.Service, pol *policy.Policy) *corev1.Service {
-	for _, s := range svcs {
-		if validators.NeedsSpread(s, pol) {
-			return s
-		}
-	}
-	return nil
-}
-
-// antiAffinityMode is the workload's stickyguard.io/anti-affinity annotation
-// when valid, else the policy's mode. Invalid values are denied by the meta
-// rules.
-func antiAffinityMode(annotations map[string]string, pol *policy.Policy) policy.AntiAffinityMode {
-	switch m := policy.AntiAffinityMode(annotations[sticky.AnnAntiAffinity]); m {
-	case policy.AntiAffinityPreferred, policy.AntiAffinityRequired, policy.AntiAffinityDisabled:
-		return m
-	}
-	return pol.AntiAffinity.Mode
 }

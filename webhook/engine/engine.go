@@ -69,7 +69,7 @@ func (o *Options) normalize() {
 // Evaluate mutates a copy of obj and validates the result: what enforce mode
 // does to the object. obj and old are not modified; old is nil on create.
 func Evaluate(obj, old runtime.Object, opts Options) (*Result, error) {
-	return run(obj, old, opts, true)
+	return run(obj, old, opts, fillAndValidate)
 }
 
 // EvaluateBackendConfig runs the GKE BackendConfig rules (offline and audit
@@ -83,37 +83,53 @@ func EvaluateBackendConfig(bc *validators.BackendConfig, opts Options) *Result {
 
 // Mutate only fills defaults (the mutating webhook's half).
 func Mutate(obj, old runtime.Object, opts Options) (*Result, error) {
-	return run(obj, old, opts, false)
+	return run(obj, old, opts, fillOnly)
 }
 
 // Validate runs the validators on what the object would look like after the
 // mutating half, without reporting the mutations (the validating webhook's
 // half: in enforce mode the mutations were already applied and reported).
 func Validate(obj, old runtime.Object, opts Options) (*Result, error) {
-	r, err := run(obj, old, opts, true)
+	r, err := run(obj, old, opts, validateOnly)
 	if err != nil {
 		return nil, err
 	}
 	r.Mutations = nil
-	r.Warnings = onlyRuleWarnings(r.Warnings)
 	return r, nil
 }
 
-func run(obj, old runtime.Object, opts Options, validate bool) (*Result, error) {
+// half says which parts of the engine one evaluation runs.
+type half int
+
+const (
+	// fillAndValidate fills and reports the defaults, then runs the rules
+	// (Evaluate: check, audit).
+	fillAndValidate half = iota
+	// fillOnly fills and reports the defaults (Mutate: the mutating webhook).
+	fillOnly
+	// validateOnly fills the defaults without reporting them, then runs the
+	// rules (Validate: the validating webhook).
+	validateOnly
+)
+
+func (h half) validates() bool       { return h != fillOnly }
+func (h half) reportsDefaults() bool { return h != validateOnly }
+
+func run(obj, old runtime.Object, opts Options, h half) (*Result, error) {
 	opts.normalize()
 	switch o := obj.(type) {
 	case *corev1.Service:
 		oldSvc, _ := old.(*corev1.Service)
-		return evalService(o, oldSvc, &opts, validate)
+		return evalService(o, oldSvc, &opts, h)
 	case *networkingv1.Ingress:
 		oldIng, _ := old.(*networkingv1.Ingress)
-		return evalIngress(o, oldIng, &opts, validate)
+		return evalIngress(o, oldIng, &opts, h)
 	case *appsv1.Deployment:
 		oldDep, _ := old.(*appsv1.Deployment)
-		return evalDeployment(o, oldDep, &opts, validate)
+		return evalDeployment(o, oldDep, &opts, h)
 	case *appsv1.StatefulSet:
 		oldSts, _ := old.(*appsv1.StatefulSet)
-		return evalStatefulSet(o, oldSts, &opts, validate)
+		return evalStatefulSet(o, oldSts, &opts, h)
 	case nil:
 		return nil, fmt.Errorf("%w: nil object", ErrUnsupportedKind)
 	default:
@@ -140,22 +156,10 @@ func (r *Result) mutated(rule, path, value, why string) {
 }
 
 // mutationWarnings turns mutations into warnings so enforce-mode users see
-// what was set.
+// what was set. The validating half never calls it (validateOnly): the
+// mutating half already reported them.
 func (r *Result) mutationWarnings() {
 	for _, m := range r.Mutations {
-		r.Warnings = append(r.Warnings, validators.Warning{Rule: m.Rule, Field: field.NewPath(m.Field), Message: m.Message, Value: mutationMarker{}})
+		r.Warnings = append(r.Warnings, validators.Warning{Rule: m.Rule, Field: field.NewPath(m.Field), Message: m.Message})
 	}
-}
-
-// mutationMarker tags warnings that report a mutation (not a rule finding).
-type mutationMarker struct{}
-
-func onlyRuleWarnings(ws validators.Warnings) validators.Warnings {
-	out := ws[:0:0]
-	for _, w := range ws {
-		if _, ok := w.Value.(mutationMarker); !ok {
-			out = append(out, w)
-		}
-	}
-	return out
 }

@@ -9,15 +9,17 @@ import (
 	"github.com/stickyguard/stickyguard/validators"
 )
 
-func evalService(in, old *corev1.Service, o *Options, validate bool) (*Result, error) {
+func evalService(in, old *corev1.Service, o *Options, h half) (*Result, error) {
 	svc := in.DeepCopy()
 	res := &Result{Object: svc}
 	if res.Exempt = exemption(svc.Annotations); res.Exempt != "" {
 		return res, nil
 	}
 	fillServiceDefaults(svc, o, res)
-	res.mutationWarnings()
-	if !validate {
+	if h.reportsDefaults() {
+		res.mutationWarnings()
+	}
+	if !h.validates() {
 		return res, nil
 	}
 	rel, err := serviceRelated(svc, o)
@@ -66,10 +68,10 @@ func serviceRelated(svc *corev1.Service, o *Options) (validators.Related, error)
 	return rel, nil
 }
 
-func evalIngress(in, old *networkingv1.Ingress, o *Options, validate bool) (*Result, error) {
+func evalIngress(in, old *networkingv1.Ingress, o *Options, h half) (*Result, error) {
 	ing := in.DeepCopy()
 	res := &Result{Object: ing}
-	if res.Exempt = exemption(ing.Annotations); res.Exempt != "" || !validate {
+	if res.Exempt = exemption(ing.Annotations); res.Exempt != "" || !h.validates() {
 		return res, nil
 	}
 	rel, err := ingressRelated(ing, o)

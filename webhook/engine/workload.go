@@ -25,7 +25,7 @@ type workload struct {
 	validate func(rel validators.Related) (field.ErrorList, validators.Warnings)
 }
 
-func evalDeployment(in, old *appsv1.Deployment, o *Options, validate bool) (*Result, error) {
+func evalDeployment(in, old *appsv1.Deployment, o *Options, h half) (*Result, error) {
 	d := in.DeepCopy()
 	return evalWorkload(workload{
 		obj: d, kind: validators.KindDeployment, meta: &d.ObjectMeta,
@@ -33,10 +33,10 @@ func evalDeployment(in, old *appsv1.Deployment, o *Options, validate bool) (*Res
 		validate: func(rel validators.Related) (field.ErrorList, validators.Warnings) {
 			return validators.ValidateDeployment(d, old, o.context(rel))
 		},
-	}, o, validate)
+	}, o, h)
 }
 
-func evalStatefulSet(in, old *appsv1.StatefulSet, o *Options, validate bool) (*Result, error) {
+func evalStatefulSet(in, old *appsv1.StatefulSet, o *Options, h half) (*Result, error) {
 	s := in.DeepCopy()
 	return evalWorkload(workload{
 		obj: s, kind: validators.KindStatefulSet, meta: &s.ObjectMeta,
@@ -44,13 +44,13 @@ func evalStatefulSet(in, old *appsv1.StatefulSet, o *Options, validate bool) (*R
 		validate: func(rel validators.Related) (field.ErrorList, validators.Warnings) {
 			return validators.ValidateStatefulSet(s, old, o.context(rel))
 		},
-	}, o, validate)
+	}, o, h)
 }
 
 // evalWorkload fills the DEP-001 default (hostname pod anti-affinity for
 // the pods of a Service that needs them spread) and runs the workload's
 // rules on the result. Deployments and StatefulSets go the same way.
-func evalWorkload(w workload, o *Options, validate bool) (*Result, error) {
+func evalWorkload(w workload, o *Options, h half) (*Result, error) {
 	res := &Result{Object: w.obj}
 	if res.Exempt = exemption(w.meta.Annotations); res.Exempt != "" {
 		return res, nil
@@ -60,8 +60,10 @@ func evalWorkload(w workload, o *Options, validate bool) (*Result, error) {
 		return nil, fmt.Errorf("looking up Services selecting %s %s/%s: %w", w.kind, w.meta.Namespace, w.meta.Name, err)
 	}
 	fillWorkloadDefaults(&w, svcs, o, res)
-	res.mutationWarnings()
-	if !validate {
+	if h.reportsDefaults() {
+		res.mutationWarnings()
+	}
+	if !h.validates() {
 		return res, nil
 	}
 	errs, warns := w.validate(validators.Related{Services: svcs})

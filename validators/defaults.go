@@ -4,7 +4,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/stickyguard/stickyguard/validators/policy"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 // A default is a value stickyguard fills in. Each one is declared once,

@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/stickyguard/stickyguard/internal/sticky"
-	"github.com/stickyguard/stickyguard/validators/policy"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 // Core Service rules (STICKY-FACTS A.1).

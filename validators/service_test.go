@@ -10,7 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/stickyguard/stickyguard/internal/sticky"
-	"github.com/stickyguard/stickyguard/validators/policy"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 // coreCase is one row of the core Service rules' table.

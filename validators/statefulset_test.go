@@ -10,7 +10,7 @@ import (
 
 	"github.com/stickyguard/stickyguard/internal/sticky"
 	"github.com/stickyguard/stickyguard/mutators"
-	"github.com/stickyguard/stickyguard/validators/policy"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 type stsOpt func(*appsv1.StatefulSet)

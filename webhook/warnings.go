@@ -9,9 +9,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/stickyguard/stickyguard/engine"
 	"github.com/stickyguard/stickyguard/internal/sticky"
 	"github.com/stickyguard/stickyguard/validators"
-	"github.com/stickyguard/stickyguard/webhook/engine"
 )
 
 // Bounds on what goes back to the API server. Warnings end up in HTTP

@@ -21,7 +21,7 @@ const module = "github.com/stickyguard/stickyguard"
 
 // corePackages are the shared core every entry point uses (relative to the
 // module root); none of them may reach the admission server.
-var corePackages = []string{"webhook/engine", "webhook/audit", "validators/policy"}
+var corePackages = []string{"engine", "audit", "policy"}
 
 // rule forbids packages under from (transitively, production code only)
 // importing any package under one of the forbidden prefixes.
@@ -35,6 +35,8 @@ type rule struct {
 var rules = []rule{
 	{name: "validators import neither webhook nor cmd", from: []string{"validators"}, forbidden: []string{"webhook", "cmd"}},
 	{name: "mutators import neither webhook nor cmd", from: []string{"mutators"}, forbidden: []string{"webhook", "cmd"}},
+	{name: "validators and mutators sit below the engine and the audit", from: []string{"validators", "mutators"}, forbidden: []string{"engine", "audit"}},
+	{name: "the shared predicates import nothing of ours but the policy", from: []string{"internal/sticky"}, forbidden: []string{""}, except: []string{"policy"}},
 	{name: "validators never import mutators", from: []string{"validators"}, forbidden: []string{"mutators"}},
 	{name: "mutators never import validators", from: []string{"mutators"}, forbidden: []string{"validators"}},
 	{name: "the core does not import the admission server", from: corePackages, forbidden: []string{"webhook", "cmd"}, except: corePackages},
@@ -99,12 +101,12 @@ func TestNoRuleIDLiterals(t *testing.T) {
 // direct or through another package.
 func TestImportRulesCatchViolations(t *testing.T) {
 	graph := map[string][]string{
-		"validators":        {"internal/sticky", "validators/policy"},
-		"validators/policy": {"mutators"},
-		"mutators":          {"internal/sticky"},
+		"validators": {"internal/sticky", "policy"},
+		"policy":     {"mutators"},
+		"mutators":   {"internal/sticky"},
 	}
 	assert.Contains(t, reachable(graph, "validators"), "mutators")
-	assert.Equal(t, []string{"validators", "validators/policy", "mutators"}, path(graph, "validators", "mutators"))
+	assert.Equal(t, []string{"validators", "policy", "mutators"}, path(graph, "validators", "mutators"))
 	assert.NotContains(t, reachable(graph, "mutators"), "validators")
 }
 
@@ -218,10 +220,11 @@ func path(graph map[string][]string, pkg, dep string) []string {
 	return nil
 }
 
-// under reports whether pkg is one of prefixes or inside one of them.
+// under reports whether pkg is one of prefixes or inside one of them ("" is
+// the whole module).
 func under(pkg string, prefixes []string) bool {
 	for _, p := range prefixes {
-		if pkg == p || strings.HasPrefix(pkg, p+"/") {
+		if p == "" || pkg == p || strings.HasPrefix(pkg, p+"/") {
 			return true
 		}
 	}

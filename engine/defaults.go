@@ -4,8 +4,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/stickyguard/stickyguard/mutators"
+	"github.com/stickyguard/stickyguard/policy"
 	"github.com/stickyguard/stickyguard/validators"
-	"github.com/stickyguard/stickyguard/validators/policy"
 )
 
 // serviceDefault pairs a Service default's declaration (validators: where

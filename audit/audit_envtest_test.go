@@ -16,8 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/stickyguard/stickyguard/webhook/audit"
-	"github.com/stickyguard/stickyguard/webhook/engine"
+	"github.com/stickyguard/stickyguard/audit"
+	"github.com/stickyguard/stickyguard/engine"
 )
 
 // TestAuditFindings: objects stored with the webhook off are audited with

@@ -15,8 +15,8 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/stickyguard/stickyguard/webhook/audit"
-	"github.com/stickyguard/stickyguard/webhook/audit/audittest"
+	"github.com/stickyguard/stickyguard/audit"
+	"github.com/stickyguard/stickyguard/audit/audittest"
 )
 
 // statefulSet runs replicas pods labelled app=<app>, not spread by hostname.

@@ -15,8 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/stickyguard/stickyguard/webhook/audit"
-	"github.com/stickyguard/stickyguard/webhook/audit/audittest"
+	"github.com/stickyguard/stickyguard/audit"
+	"github.com/stickyguard/stickyguard/audit/audittest"
 )
 
 // TestAuditPermissionErrors: a user whose Role lacks list on Deployments

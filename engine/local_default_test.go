@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/stickyguard/stickyguard/validators/policy"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 const (

@@ -20,9 +20,9 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/stickyguard/stickyguard/webhook/audit"
-	"github.com/stickyguard/stickyguard/webhook/audit/audittest"
-	"github.com/stickyguard/stickyguard/webhook/engine"
+	"github.com/stickyguard/stickyguard/audit"
+	"github.com/stickyguard/stickyguard/audit/audittest"
+	"github.com/stickyguard/stickyguard/engine"
 )
 
 // The control plane is started by the first test that needs it and shared

@@ -19,10 +19,10 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
+	"github.com/stickyguard/stickyguard/audit"
+	"github.com/stickyguard/stickyguard/engine"
 	"github.com/stickyguard/stickyguard/validators"
 	"github.com/stickyguard/stickyguard/webhook"
-	"github.com/stickyguard/stickyguard/webhook/audit"
-	"github.com/stickyguard/stickyguard/webhook/engine"
 )
 
 // TestAuditModeLabelMatchesWebhook: the audit opts namespaces in exactly as

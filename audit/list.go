@@ -17,8 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/selection"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/stickyguard/stickyguard/engine"
 	"github.com/stickyguard/stickyguard/validators"
-	"github.com/stickyguard/stickyguard/webhook/engine"
 )
 
 // DefaultPageSize is the List limit of one call.

@@ -13,7 +13,7 @@
 // wgpolicyk8s.io/v1alpha2 PolicyReports (policyreport.go) and gauges
 // (periodic.go).
 //
-// What does not belong here: rules (validators/), the engine (webhook/engine),
+// What does not belong here: rules (validators/), the engine (engine/),
 // the admission server (webhook/), flag parsing and output formats
 // (cmd/stickyguard). This package must not import webhook/: the server wires
 // Periodic into its manager.

@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
-	"github.com/stickyguard/stickyguard/validators/policy"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 func benchIngress() *networkingv1.Ingress {

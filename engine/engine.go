@@ -12,8 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/stickyguard/stickyguard/internal/sticky"
+	"github.com/stickyguard/stickyguard/policy"
 	"github.com/stickyguard/stickyguard/validators"
-	"github.com/stickyguard/stickyguard/validators/policy"
 )
 
 // ErrUnsupportedKind is returned for objects the engine has no rules for.

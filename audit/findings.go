@@ -4,9 +4,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/stickyguard/stickyguard/engine"
 	"github.com/stickyguard/stickyguard/internal/sticky"
 	"github.com/stickyguard/stickyguard/validators"
-	"github.com/stickyguard/stickyguard/webhook/engine"
 )
 
 // Result values of a finding, as PolicyReports spell them.

@@ -33,7 +33,7 @@ type Env struct {
 // Root returns the repository root.
 func Root() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
 // Start starts kube-apiserver and etcd from KUBEBUILDER_ASSETS (default

@@ -19,9 +19,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/stickyguard/stickyguard/validators/policy"
-	"github.com/stickyguard/stickyguard/webhook/audit"
-	"github.com/stickyguard/stickyguard/webhook/audit/audittest"
+	"github.com/stickyguard/stickyguard/audit"
+	"github.com/stickyguard/stickyguard/audit/audittest"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 // metric reads a gauge or counter from reg; -1 when no series has these

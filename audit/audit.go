@@ -8,8 +8,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/stickyguard/stickyguard/validators/policy"
-	"github.com/stickyguard/stickyguard/webhook/engine"
+	"github.com/stickyguard/stickyguard/engine"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 // ModeLabel is the namespace label that opts a namespace in; the webhook

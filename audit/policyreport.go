@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"github.com/stickyguard/stickyguard/webhook/engine"
+	"github.com/stickyguard/stickyguard/engine"
 )
 
 // The PolicyReports stickyguard writes: one per namespace, named

@@ -14,8 +14,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/stickyguard/stickyguard/internal/sticky"
+	"github.com/stickyguard/stickyguard/policy"
 	"github.com/stickyguard/stickyguard/validators"
-	"github.com/stickyguard/stickyguard/validators/policy"
 )
 
 func lbService(name string, ann map[string]string, mut ...func(*corev1.Service)) *corev1.Service {

@@ -6,8 +6,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"slices"
 
+	"github.com/stickyguard/stickyguard/policy"
 	"github.com/stickyguard/stickyguard/validators"
-	"github.com/stickyguard/stickyguard/validators/policy"
 )
 
 // Lookup answers the cross-object questions the rules need. Live it is

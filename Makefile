@@ -37,7 +37,7 @@ test: tools-e2e ## Unit and integration tests (integration runs a real kube-apis
 
 .PHONY: test-unit
 test-unit: ## Unit tests only (no control plane needed for most packages).
-	$(GOTEST) ./validators/... ./mutators/... ./webhook/engine/... ./certs/... ./cmd/...
+	$(GOTEST) ./validators/... ./mutators/... ./policy/... ./engine/... ./internal/... ./certs/... ./cmd/...
 
 .PHONY: test-integration
 test-integration: tools ## Integration tests against a real kube-apiserver (envtest).
@@ -76,9 +76,9 @@ test-e2e-chart: tools-e2e build chart-bin ## The Helm chart on a local kwok clus
 fuzz: ## Run each fuzz target for FUZZTIME (default 20s).
 	@hack/fuzz.sh $${FUZZTIME:-20s}
 
-# Packages with benchmarks: the rule engine per object (webhook/engine) and
+# Packages with benchmarks: the rule engine per object (engine/) and
 # the handler per review (webhook). Not part of make test.
-BENCH_PKGS ?= ./webhook/ ./webhook/engine/
+BENCH_PKGS ?= ./webhook/ ./engine/
 BENCH_OUT  ?= go-bench
 
 .PHONY: bench

@@ -37,8 +37,8 @@ if [ "${BENCH_QUICK:-}" = 1 ]; then
 	E2EDEP=(-mode e2e -duration 1s -rounds 1 -e2e-concurrency 8 -e2e-classes plain-deployment)
 	SCALE=(-mode scale -duration 1s -scale-concurrency 1,8)
 fi
-GOBENCH=("$GO" test -run '^$' -bench . -benchmem -count 1 -benchtime "$BENCHTIME" ./webhook/ ./webhook/engine/)
-GOBENCH_SHOW="$GO test -run '^\$' -bench . -benchmem -count 1 -benchtime $BENCHTIME ./webhook/ ./webhook/engine/"
+GOBENCH=("$GO" test -run '^$' -bench . -benchmem -count 1 -benchtime "$BENCHTIME" ./webhook/ ./engine/)
+GOBENCH_SHOW="$GO test -run '^\$' -bench . -benchmem -count 1 -benchtime $BENCHTIME ./webhook/ ./engine/"
 
 log "machine"
 nproc=$(nproc)

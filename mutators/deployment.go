@@ -3,10 +3,9 @@ package mutators
 import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-)
 
-// HostnameTopologyKey is the node label anti-affinity spreads over.
-const HostnameTopologyKey = "kubernetes.io/hostname"
+	"github.com/stickyguard/stickyguard/internal/sticky"
+)
 
 // AntiAffinity adds a hostname pod anti-affinity term for a workload's own
 // pods to its pod template: preferred with weight or, when required is set,
@@ -20,7 +19,7 @@ func AntiAffinity(tpl *corev1.PodTemplateSpec, sel *metav1.LabelSelector, requir
 		return false
 	}
 	spec := &tpl.Spec
-	if SpreadsByHostname(spec) {
+	if sticky.SpreadsByHostname(spec) {
 		return false
 	}
 	if spec.Affinity == nil {
@@ -31,7 +30,7 @@ func AntiAffinity(tpl *corev1.PodTemplateSpec, sel *metav1.LabelSelector, requir
 	}
 	term := corev1.PodAffinityTerm{
 		LabelSelector: selectorFor(sel),
-		TopologyKey:   HostnameTopologyKey,
+		TopologyKey:   sticky.HostnameTopologyKey,
 	}
 	paa := spec.Affinity.PodAntiAffinity
 	if required {
@@ -41,24 +40,6 @@ func AntiAffinity(tpl *corev1.PodTemplateSpec, sel *metav1.LabelSelector, requir
 			corev1.WeightedPodAffinityTerm{Weight: weight, PodAffinityTerm: term})
 	}
 	return true
-}
-
-// SpreadsByHostname reports whether a pod template already has pod
-// anti-affinity of any kind, or a topology spread constraint over hostname:
-// the author made a spreading decision stickyguard leaves alone.
-func SpreadsByHostname(spec *corev1.PodSpec) bool {
-	if a := spec.Affinity; a != nil && a.PodAntiAffinity != nil {
-		paa := a.PodAntiAffinity
-		if len(paa.RequiredDuringSchedulingIgnoredDuringExecution) > 0 || len(paa.PreferredDuringSchedulingIgnoredDuringExecution) > 0 {
-			return true
-		}
-	}
-	for _, c := range spec.TopologySpreadConstraints {
-		if c.TopologyKey == HostnameTopologyKey {
-			return true
-		}
-	}
-	return false
 }
 
 // selectorFor copies the workload selector: matchLabels when present

@@ -3,7 +3,9 @@
 // fills in), changes only fields that are missing, and returns whether it
 // changed anything; applying a mutator twice changes nothing the second time.
 //
-// Deciding whether a default applies (cross-object facts, policy, opt-outs) is
-// the engine's job (webhook/engine); mutators never look anything up, never
-// touch status and never create or patch other objects.
+// Whether a default applies (cross-object facts, policy overrides, opt-outs)
+// is declared beside its rule in validators/ (validators.ServiceDefault,
+// validators.WorkloadDefault); the engine pairs each declaration with its
+// mutator here. Mutators never look anything up, never import the validators,
+// never touch status and never create or patch other objects.
 package mutators

@@ -9,6 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/stickyguard/stickyguard/internal/sticky"
 )
 
 func svc(aff corev1.ServiceAffinity, timeout *int32, typ corev1.ServiceType, etp corev1.ServiceExternalTrafficPolicy) *corev1.Service {
@@ -96,7 +98,7 @@ func TestAntiAffinity(t *testing.T) {
 		terms := d.Spec.Template.Spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution
 		require.Len(t, terms, 1)
 		assert.Equal(t, int32(100), terms[0].Weight)
-		assert.Equal(t, HostnameTopologyKey, terms[0].PodAffinityTerm.TopologyKey)
+		assert.Equal(t, sticky.HostnameTopologyKey, terms[0].PodAffinityTerm.TopologyKey)
 		assert.Equal(t, map[string]string{"app": "web"}, terms[0].PodAffinityTerm.LabelSelector.MatchLabels)
 		assert.Empty(t, d.Spec.Template.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution)
 		// The selector is a copy, not an alias of spec.selector.
@@ -108,7 +110,7 @@ func TestAntiAffinity(t *testing.T) {
 		require.True(t, AntiAffinity(&d.Spec.Template, d.Spec.Selector, true, 100))
 		req := d.Spec.Template.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution
 		require.Len(t, req, 1)
-		assert.Equal(t, HostnameTopologyKey, req[0].TopologyKey)
+		assert.Equal(t, sticky.HostnameTopologyKey, req[0].TopologyKey)
 	})
 	t.Run("node affinity kept", func(t *testing.T) {
 		d := dep(func(d *appsv1.Deployment) {
@@ -124,7 +126,7 @@ func TestAntiAffinity(t *testing.T) {
 			}}
 		},
 		"hostname topology spread": func(d *appsv1.Deployment) {
-			d.Spec.Template.Spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{{TopologyKey: HostnameTopologyKey, MaxSkew: 1}}
+			d.Spec.Template.Spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{{TopologyKey: sticky.HostnameTopologyKey, MaxSkew: 1}}
 		},
 		"no selector": func(d *appsv1.Deployment) { d.Spec.Selector = nil },
 	}
@@ -167,7 +169,7 @@ func TestAntiAffinityStatefulSet(t *testing.T) {
 	require.True(t, AntiAffinity(&sts.Spec.Template, sts.Spec.Selector, false, 100))
 	terms := sts.Spec.Template.Spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution
 	require.Len(t, terms, 1)
-	assert.Equal(t, HostnameTopologyKey, terms[0].PodAffinityTerm.TopologyKey)
+	assert.Equal(t, sticky.HostnameTopologyKey, terms[0].PodAffinityTerm.TopologyKey)
 	assert.Equal(t, map[string]string{"app": "db"}, terms[0].PodAffinityTerm.LabelSelector.MatchLabels)
 	again := sts.DeepCopy()
 	assert.False(t, AntiAffinity(&again.Spec.Template, again.Spec.Selector, true, 100))

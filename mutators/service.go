@@ -44,7 +44,7 @@ func ClientIPTimeout(svc *corev1.Service, timeout int32) (changed bool) {
 
 // LocalTrafficPolicy sets spec.externalTrafficPolicy to Local on a NodePort
 // or LoadBalancer Service unless it is Local already. The caller decides
-// (validators.DecideLocal) that the load balancer's own stickiness pins
+// (validators.LocalDefault) that the load balancer's own stickiness pins
 // clients to nodes (SVC-005, CCE-008), that nothing keeps the default off,
 // and that the author did not write Cluster visibly.
 func LocalTrafficPolicy(svc *corev1.Service) (changed bool) {

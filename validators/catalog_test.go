@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/stickyguard/stickyguard/validators/policy"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 var idRe = regexp.MustCompile(`^[A-Z]+-D?\d{3}$|^[A-Z]+-D\d{2}$`)
@@ -45,7 +45,7 @@ var exercised sync.Map
 func record(id string) { exercised.Store(id, true) }
 
 // firedOutsideValidators are default-filling rules whose finding is the
-// mutation itself; webhook/engine's tests cover them.
+// mutation itself; engine/'s tests cover them.
 var firedOutsideValidators = map[string]bool{"SVC-008": true}
 
 func TestMain(m *testing.M) {

@@ -7,7 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/stickyguard/stickyguard/mutators"
+	"github.com/stickyguard/stickyguard/internal/sticky"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 // Workload rules (STICKY-FACTS A.4): Deployments and StatefulSets, whose
@@ -39,6 +40,58 @@ var (
 
 var deploymentRules = []*Rule{dep001, dep002, dep003}
 
+// SpreadDefault is the DEP-001 default (see defaults.go): hostname pod
+// anti-affinity on the pods of a Service that needs them one per node.
+var SpreadDefault = WorkloadDefault{
+	Field:  field.NewPath("spec", "template", "spec", "affinity", "podAntiAffinity"),
+	Decide: DecideSpread,
+}
+
+// DecideSpread is the DEP-001 decision for a workload whose pods svcs
+// select: spread when one of them needs it (NeedsSpread), unless the policy
+// disables DEP-001 or the anti-affinity mode (the workload's annotation, else
+// the policy's) is disabled.
+func DecideSpread(annotations map[string]string, svcs []*corev1.Service, pol *policy.Policy) Decision {
+	svc := firstNeedingSpread(svcs, pol)
+	if svc == nil {
+		return Decision{}
+	}
+	mode := AntiAffinityMode(annotations, pol)
+	d := Decision{Rule: dep001.ID, Reason: "Service " + svc.Name + " needs at most one pod per node",
+		Value: string(mode) + " on " + sticky.HostnameTopologyKey,
+		Why:   "Service " + svc.Name + " needs at most one pod per node for stickiness"}
+	switch {
+	case pol.Override(dep001.ID) == policy.OverrideDisabled:
+		d.Blocked = blockedByPolicy(dep001.ID)
+	case mode == policy.AntiAffinityDisabled:
+		d.Blocked = "the anti-affinity mode is disabled"
+	default:
+		d.Set = true
+	}
+	return d
+}
+
+// AntiAffinityMode is the workload's stickyguard.io/anti-affinity annotation
+// when valid, else the policy's mode. Invalid values are denied by SG-002.
+func AntiAffinityMode(annotations map[string]string, pol *policy.Policy) policy.AntiAffinityMode {
+	switch m := policy.AntiAffinityMode(annotations[sticky.AnnAntiAffinity]); m {
+	case policy.AntiAffinityPreferred, policy.AntiAffinityRequired, policy.AntiAffinityDisabled:
+		return m
+	}
+	return pol.AntiAffinity.Mode
+}
+
+// firstNeedingSpread returns the first Service whose stickiness needs the
+// pods spread one per node, or nil.
+func firstNeedingSpread(svcs []*corev1.Service, pol *policy.Policy) *corev1.Service {
+	for _, s := range svcs {
+		if NeedsSpread(s, pol) {
+			return s
+		}
+	}
+	return nil
+}
+
 // TemplateChangeWarning is the DEP-002 warning the engine attaches when it
 // injects anti-affinity on UPDATE.
 func TemplateChangeWarning() Warning {
@@ -57,11 +110,10 @@ func validateStatefulSet(s, _ *appsv1.StatefulSet, ctx *Context) (field.ErrorLis
 // Deployment or StatefulSet, with the Services selecting its pods.
 func validateWorkload(pod *corev1.PodSpec, ctx *Context) (field.ErrorList, Warnings) {
 	var f findings
-	var sticky, local *corev1.Service
+	// The same Service DecideSpread fills the default for.
+	stickySvc := firstNeedingSpread(ctx.Related.Services, ctx.Policy)
+	var local *corev1.Service
 	for _, s := range ctx.Related.Services {
-		if sticky == nil && NeedsSpread(s, ctx.Policy) {
-			sticky = s
-		}
 		// DEP-003 concerns sticky Services only: an ingress controller's
 		// own Local Service pinned to one node is a deliberate choice.
 		if local == nil && NeedsSpread(s, ctx.Policy) && EffectiveLocal(s, ctx.Policy, ctx.Offline) {
@@ -69,8 +121,8 @@ func validateWorkload(pod *corev1.PodSpec, ctx *Context) (field.ErrorList, Warni
 		}
 	}
 	podPath := field.NewPath("spec", "template", "spec")
-	if sticky != nil && !mutators.SpreadsByHostname(pod) {
-		f.warn(dep001, podPath.Child("affinity"), nil, fmt.Sprintf("Service %s needs at most one pod per node", clipTo(sticky.Name, 40)))
+	if stickySvc != nil && !sticky.SpreadsByHostname(pod) {
+		f.warn(dep001, podPath.Child("affinity"), nil, fmt.Sprintf("Service %s needs at most one pod per node", clipTo(stickySvc.Name, 40)))
 	}
 	if local != nil {
 		if p, ok := pinnedToOneNode(pod, podPath); ok {

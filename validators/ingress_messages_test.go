@@ -10,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/stickyguard/stickyguard/internal/sticky"
 )
 
 // The API server cuts every admission warning to 256 characters once a
@@ -106,7 +108,7 @@ func TestWorstCaseMessagesFit(t *testing.T) {
 		{mkIng(ingAnn(key80(trfPrefix+"service.sticky.cookie."), "1", trfPrefix+"session-cookie-name", long,
 			"traefik.backend.loadbalancer.stickiness"+strings.Repeat("s", 24), long)), []*Context{ctxFor(ControllerTraefik)}},
 		{mkIng(ingAnn(agicAffinity, long, agicDistinctName, long, key80(agicPrefix+"cookie-"), "1")), []*Context{ctxFor(ControllerAGIC)}},
-		{mkIng(ingAnn(agicDistinctName, "true"), ingAnn(AnnIgnore, "")), []*Context{ctxFor(ControllerAGIC)}},
+		{mkIng(ingAnn(agicDistinctName, "true"), ingAnn(sticky.AnnIgnore, "")), []*Context{ctxFor(ControllerAGIC)}},
 	}
 	for _, tc := range ingCases {
 		ctxs := tc.ctx
@@ -139,7 +141,7 @@ func TestWorstCaseMessagesFit(t *testing.T) {
 		trfPrefix+"service.sticky", "yes", trfPrefix+"service.sticky.cookie.httponly", long, trfPrefix+"service.sticky.cookie.maxage", long,
 		trfPrefix+"service.sticky.cookie.samesite", long, trfPrefix+"service.sticky.cookie.secure", "false",
 		"traefik.backend.loadbalancer.stickiness"+strings.Repeat("s", 24), long,
-		AnnIgnore, " ", AnnKeepTrafficPolicy, long))
+		sticky.AnnIgnore, " ", sticky.AnnKeepTrafficPolicy, long))
 	for _, fn := range []ServiceRuleFunc{validateServiceMeta, validateServiceNginx, validateServiceTraefik, validateServiceHAProxy} {
 		errs, warns := fn(svc, nil, ctxFor(ControllerUnknown))
 		assertMessagesFit(t, errs, warns)
@@ -149,7 +151,9 @@ func TestWorstCaseMessagesFit(t *testing.T) {
 		errs, warns := validateServiceTraefik(svc, nil, ctxFor(ControllerUnknown))
 		assertMessagesFit(t, errs, warns)
 	}
-	dep := mkDep(func(d *appsv1.Deployment) { d.Annotations = map[string]string{AnnAntiAffinity: long, AnnIgnore: ""} })
+	dep := mkDep(func(d *appsv1.Deployment) {
+		d.Annotations = map[string]string{sticky.AnnAntiAffinity: long, sticky.AnnIgnore: ""}
+	})
 	errs, warns := validateDeploymentMeta(dep, nil, ctxFor(ControllerUnknown))
 	assertMessagesFit(t, errs, warns)
 	t.Run("every rule of these families was checked", func(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/stickyguard/stickyguard/internal/sticky"
 )
 
 // Rules about stickyguard's own annotations.
@@ -58,17 +60,17 @@ func clipDecodeErr(s string) string {
 var antiAffinityModes = []string{"preferred", "required", "disabled"}
 
 func checkIgnore(f *findings, annotations map[string]string) {
-	if v, ok := annotations[AnnIgnore]; ok && strings.TrimSpace(v) == "" {
-		f.required(sg001, annPath(AnnIgnore), "an exemption needs a reason")
+	if v, ok := annotations[sticky.AnnIgnore]; ok && strings.TrimSpace(v) == "" {
+		f.required(sg001, annPath(sticky.AnnIgnore), "an exemption needs a reason")
 	}
 }
 
 func validateServiceMeta(svc, _ *corev1.Service, _ *Context) (field.ErrorList, Warnings) {
 	var f findings
 	checkIgnore(&f, svc.Annotations)
-	if v, ok := svc.Annotations[AnnKeepTrafficPolicy]; ok {
+	if v, ok := svc.Annotations[sticky.AnnKeepTrafficPolicy]; ok {
 		if _, err := strconv.ParseBool(strings.TrimSpace(v)); err != nil {
-			f.invalid(sg003, annPath(AnnKeepTrafficPolicy), echoValue(v), "")
+			f.invalid(sg003, annPath(sticky.AnnKeepTrafficPolicy), echoValue(v), "")
 		}
 	}
 	return f.result()
@@ -93,11 +95,11 @@ func validateStatefulSetMeta(s, _ *appsv1.StatefulSet, _ *Context) (field.ErrorL
 func validateWorkloadMeta(annotations map[string]string) (field.ErrorList, Warnings) {
 	var f findings
 	checkIgnore(&f, annotations)
-	if v, ok := annotations[AnnAntiAffinity]; ok {
+	if v, ok := annotations[sticky.AnnAntiAffinity]; ok {
 		switch v {
 		case "preferred", "required", "disabled":
 		default:
-			f.notSupported(sg002, annPath(AnnAntiAffinity), echoValue(v), antiAffinityModes, "")
+			f.notSupported(sg002, annPath(sticky.AnnAntiAffinity), echoValue(v), antiAffinityModes, "")
 		}
 	}
 	return f.result()

@@ -9,15 +9,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/stickyguard/stickyguard/validators/policy"
+	"github.com/stickyguard/stickyguard/internal/sticky"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 // Annotation keys shared by several families and by the predicates below.
 const (
-	AnnKeepTrafficPolicy = "stickyguard.io/keep-traffic-policy"
-	AnnAntiAffinity      = "stickyguard.io/anti-affinity"
-	AnnIgnore            = "stickyguard.io/ignore"
-
 	annCCEMode      = "kubernetes.io/elb.session-affinity-mode"
 	annCCEOption    = "kubernetes.io/elb.session-affinity-option"
 	annCCEFlag      = "kubernetes.io/elb.session-affinity-flag"
@@ -110,12 +107,6 @@ var ackKeys = func() map[string][2]string {
 	return m
 }()
 
-// Rule IDs of the externalTrafficPolicy Local default (DecideLocal).
-const (
-	ruleLocalDefault    = "SVC-005"
-	ruleCCELocalDefault = "CCE-008"
-)
-
 // nodeSticky reports the node-level stickiness of a Service (the X-002
 // predicate): the load balancer's own stickiness pins each client to a node,
 // so the node must not re-balance. It returns the rule of the Local default
@@ -131,21 +122,21 @@ func nodeSticky(svc *corev1.Service, pol *policy.Policy) (rule, reason string) {
 	if mode := svc.Annotations[annCCEMode]; pol.Cluster.CCE != policy.CCETurbo {
 		switch {
 		case mode == "SOURCE_IP" && lb:
-			return ruleCCELocalDefault, "CCE ELB SOURCE_IP stickiness"
+			return cce008.ID, "CCE ELB SOURCE_IP stickiness"
 		case (mode == "HTTP_COOKIE" || mode == "APP_COOKIE") && (lb || svc.Spec.Type == corev1.ServiceTypeNodePort):
 			// The Service behind a CCE ELB Ingress (a NodePort in standard
 			// clusters) carries the pool's cookie stickiness.
-			return ruleCCELocalDefault, "CCE ELB " + mode + " stickiness"
+			return cce008.ID, "CCE ELB " + mode + " stickiness"
 		}
 	}
 	if !lb {
 		return "", ""
 	}
 	if r := ackNodeSticky(svc); r != "" {
-		return ruleLocalDefault, r
+		return svc005.ID, r
 	}
 	if _, ok := awsNLBSticky(svc.Annotations); ok {
-		return ruleLocalDefault, "AWS NLB source_ip stickiness on instance targets"
+		return svc005.ID, "AWS NLB source_ip stickiness on instance targets"
 	}
 	return "", ""
 }
@@ -236,40 +227,26 @@ func NEGIngress(v string) bool {
 	return json.Unmarshal([]byte(v), &neg) == nil && neg.Ingress
 }
 
-// LocalDecision is stickyguard's answer on the externalTrafficPolicy Local
-// default (SVC-005, CCE-008) for one Service.
-type LocalDecision struct {
-	// Rule is the default's rule ID; "" when the Service has no node-level
-	// stickiness (nothing to decide).
-	Rule string
-	// Reason names the node-level stickiness, for messages.
-	Reason string
-	// Set is true when stickyguard sets Local: needed, not Local yet, and
-	// nothing keeps it from doing so.
-	Set bool
-	// Blocked says why Local is needed but not set ("" otherwise).
-	Blocked string
-}
-
 // DecideLocal is the one decision on the Local default: the engine fills the
 // default when Set, and every rule that needs the Service's traffic policy
 // after defaults asks it (EffectiveLocal), so a policy override, an opt-out
 // or an explicit value changes the engine and the rules alike. asWritten
 // means the object is as its author wrote it (offline, no API defaults): an
 // explicit externalTrafficPolicy: Cluster is then visible and kept.
-func DecideLocal(svc *corev1.Service, pol *policy.Policy, asWritten bool) LocalDecision {
+func DecideLocal(svc *corev1.Service, pol *policy.Policy, asWritten bool) Decision {
 	rule, reason := nodeSticky(svc, pol)
-	d := LocalDecision{Rule: rule, Reason: reason}
+	d := Decision{Rule: rule, Reason: reason, Value: string(corev1.ServiceExternalTrafficPolicyLocal),
+		Why: reason + " pins clients to nodes; nodes must forward only to local pods (opt out: " + sticky.AnnKeepTrafficPolicy + ": \"true\")"}
 	if rule == "" || svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal {
 		return d
 	}
 	switch {
 	case pol.Override(rule) == policy.OverrideDisabled:
-		d.Blocked = "the policy disables " + rule
+		d.Blocked = blockedByPolicy(rule)
 	case !pol.SetLocal():
 		d.Blocked = "the policy turns the Local default off"
 	case KeepsTrafficPolicy(svc):
-		d.Blocked = AnnKeepTrafficPolicy + " keeps Cluster"
+		d.Blocked = sticky.AnnKeepTrafficPolicy + " keeps Cluster"
 	case asWritten && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyCluster:
 		d.Blocked = "Cluster is written explicitly, so stickyguard keeps it"
 	default:
@@ -310,7 +287,7 @@ func NeedsSpread(svc *corev1.Service, pol *policy.Policy) bool {
 
 // KeepsTrafficPolicy reports the stickyguard.io/keep-traffic-policy opt-out.
 func KeepsTrafficPolicy(svc *corev1.Service) bool {
-	v, _ := ann(svc.Annotations, AnnKeepTrafficPolicy)
+	v, _ := ann(svc.Annotations, sticky.AnnKeepTrafficPolicy)
 	b, err := strconv.ParseBool(strings.TrimSpace(v))
 	return err == nil && b
 }

@@ -6,7 +6,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/stickyguard/stickyguard/validators/policy"
+	"github.com/stickyguard/stickyguard/internal/sticky"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 const (
@@ -73,7 +74,7 @@ func TestDecideLocal(t *testing.T) {
 			rule: "CCE-008", set: true},
 		{name: "policy turns the default off", svc: mkSvc(lb, svcAnn(annACKPersist, "1800")), rule: "SVC-005", blocked: true,
 			pol: func(p *policy.Policy) { off := false; p.Service.SetExternalTrafficPolicyLocal = &off }},
-		{name: "opt-out annotation", svc: mkSvc(lb, svcAnn(annACKPersist, "1800", AnnKeepTrafficPolicy, "true")), rule: "SVC-005", blocked: true},
+		{name: "opt-out annotation", svc: mkSvc(lb, svcAnn(annACKPersist, "1800", sticky.AnnKeepTrafficPolicy, "true")), rule: "SVC-005", blocked: true},
 		{name: "explicit Cluster as written (offline) is kept", svc: mkSvc(lb, cluster, svcAnn(annACKPersist, "1800")), asWritten: true,
 			rule: "SVC-005", blocked: true},
 		{name: "Cluster live is the API default", svc: mkSvc(lb, cluster, svcAnn(annACKPersist, "1800")), rule: "SVC-005", set: true},
@@ -108,7 +109,7 @@ func TestNeedsSpread(t *testing.T) {
 		{name: "ClientIP with Local", svc: mkSvc(lb, local, clientIP(600)), want: true},
 		{name: "ClientIP with Cluster", svc: mkSvc(lb, clientIP(600))},
 		{name: "ClientIP ClusterIP", svc: mkSvc(clientIP(600))},
-		{name: "node-level stickiness kept Cluster", svc: mkSvc(lb, svcAnn(annACKPersist, "60", AnnKeepTrafficPolicy, "true")), want: true},
+		{name: "node-level stickiness kept Cluster", svc: mkSvc(lb, svcAnn(annACKPersist, "60", sticky.AnnKeepTrafficPolicy, "true")), want: true},
 		{name: "node-level stickiness, Local", svc: mkSvc(lb, local, svcAnn(annAWSNLBAttrs, nlbSourceIP)), want: true},
 		{name: "pod-direct backends", svc: mkSvc(lb, local, clientIP(600), svcAnn(annAWSNLBTargetType, "ip"))},
 		{name: "no selector", svc: mkSvc(lb, local, clientIP(600), noSelector)},

@@ -8,7 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
-	"github.com/stickyguard/stickyguard/validators/policy"
+	"github.com/stickyguard/stickyguard/internal/sticky"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 // awsCtx returns a live ALB context with the given backend Services.
@@ -69,11 +70,11 @@ func awsServiceCases() []svcCase {
 			wantDeny: []finding{deny("AWS-007", alb)}},
 		{name: "AWS-007 app cookie name ok", svc: mkSvc(np, ipALB, svcAnn(annAWSALBAttrs, "stickiness.type=app_cookie,stickiness.app_cookie.cookie_name=sid"))},
 		{name: "AWS-008 NLB instance targets kept Cluster", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, "stickiness.enabled=true,stickiness.type=source_ip",
-			AnnKeepTrafficPolicy, "true")),
+			sticky.AnnKeepTrafficPolicy, "true")),
 			wantWarn: []finding{warn("AWS-008", nlb)}},
 		{name: "AWS-008 NLB ip targets", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, "stickiness.enabled=true,stickiness.type=source_ip",
-			AnnKeepTrafficPolicy, "true", annAWSNLBTargetType, "ip"))},
-		{name: "AWS-008 legacy nlb-ip is pod-direct", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, nlbSourceIP, AnnKeepTrafficPolicy, "true",
+			sticky.AnnKeepTrafficPolicy, "true", annAWSNLBTargetType, "ip"))},
+		{name: "AWS-008 legacy nlb-ip is pod-direct", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, nlbSourceIP, sticky.AnnKeepTrafficPolicy, "true",
 			annAWSLBType, "nlb-ip"))},
 		{name: "AWS-008 with SVC-005 disabled the Service stays Cluster", svc: mkSvc(lb, svcAnn(annAWSNLBAttrs, nlbSourceIP)),
 			ctx: disabled("SVC-005"), wantWarn: []finding{warn("AWS-008", nlb)}},

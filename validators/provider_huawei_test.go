@@ -6,7 +6,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/stickyguard/stickyguard/validators/policy"
+	"github.com/stickyguard/stickyguard/internal/sticky"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 // hwCtx returns a live context with the given controller, changed by mut.
@@ -63,7 +64,7 @@ func huaweiServiceCases() []svcCase {
 			svc:      mkSvc(np, svcAnn(annCCEMode, "APP_COOKIE", annCCEOption, `{"app_cookie_name":"sid"}`, annCCEClass, "performance")),
 			wantDeny: []finding{deny("CCE-007", mode)}},
 		{name: "CCE-007 HTTP_COOKIE on dedicated LB ok", svc: mkSvc(np, svcAnn(annCCEMode, "HTTP_COOKIE", annCCEClass, "performance"))},
-		{name: "CCE-008 opted out of Local", svc: mkSvc(lb, svcAnn(annCCEMode, "SOURCE_IP", AnnKeepTrafficPolicy, "true")),
+		{name: "CCE-008 opted out of Local", svc: mkSvc(lb, svcAnn(annCCEMode, "SOURCE_IP", sticky.AnnKeepTrafficPolicy, "true")),
 			wantWarn: []finding{warn("CCE-008", etp)}},
 		{name: "CCE-008 policy does not set Local", svc: mkSvc(np, svcAnn(annCCEMode, "HTTP_COOKIE")),
 			ctx: hwCtx(ControllerUnknown, func(c *Context) {
@@ -78,8 +79,8 @@ func huaweiServiceCases() []svcCase {
 			wantWarn: []finding{warn("CCE-008", etp)}},
 		{name: "CCE-008 Local will be set: nothing to warn", svc: mkSvc(lb, svcAnn(annCCEMode, "SOURCE_IP"))},
 		{name: "CCE-008 explicit Local with opt-out", svc: mkSvc(lb, svcETP(corev1.ServiceExternalTrafficPolicyLocal),
-			svcAnn(annCCEMode, "SOURCE_IP", AnnKeepTrafficPolicy, "true"))},
-		{name: "CCE-008 not in Turbo", svc: mkSvc(lb, svcAnn(annCCEMode, "SOURCE_IP", AnnKeepTrafficPolicy, "true")),
+			svcAnn(annCCEMode, "SOURCE_IP", sticky.AnnKeepTrafficPolicy, "true"))},
+		{name: "CCE-008 not in Turbo", svc: mkSvc(lb, svcAnn(annCCEMode, "SOURCE_IP", sticky.AnnKeepTrafficPolicy, "true")),
 			ctx: hwCtx(ControllerUnknown, hwTurbo)},
 		{name: "CCE-009 shared LB in Turbo", svc: mkSvc(np, svcAnn(annCCEMode, "HTTP_COOKIE", annCCEClass, "union")),
 			ctx: hwCtx(ControllerUnknown, hwTurbo), wantWarn: []finding{warn("CCE-009", mode)}},
@@ -102,7 +103,7 @@ func huaweiServiceCases() []svcCase {
 		{name: "CCE-011 valid CCM option", svc: mkSvc(lb, svcAnn(annCCEFlag, "on", annCCEOption, `{"type":"SOURCE_IP","persistence_timeout":15}`))},
 		{name: "CCE-011 flag off ignores option", svc: mkSvc(lb, svcAnn(annCCEFlag, "off", annCCEOption, `not json`))},
 		{name: "all findings collected",
-			svc:      mkSvc(lb, svcAnn(annCCEMode, "APP_COOKIE", annCCEAlgorithm, "SOURCE_IP", annCCEClass, "performance", AnnKeepTrafficPolicy, "true")),
+			svc:      mkSvc(lb, svcAnn(annCCEMode, "APP_COOKIE", annCCEAlgorithm, "SOURCE_IP", annCCEClass, "performance", sticky.AnnKeepTrafficPolicy, "true")),
 			wantDeny: []finding{deny("CCE-002", mode), deny("CCE-004", mode), deny("CCE-006", opt), deny("CCE-007", mode)},
 			wantWarn: []finding{warn("CCE-008", etp)}},
 	}

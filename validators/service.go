@@ -5,14 +5,14 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/stickyguard/stickyguard/validators/policy"
-
-	"github.com/stickyguard/stickyguard/mutators"
+	"github.com/stickyguard/stickyguard/internal/sticky"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 // Core Service rules (STICKY-FACTS A.1).
@@ -125,6 +125,34 @@ var (
 )
 
 var serviceRules = []*Rule{svc001, svc002, svc003, svc004, svc005, svc006, svc007, svc008, svc009, svc010, svc011, svc012, svc013, svc014}
+
+// Service defaults (see defaults.go): the ClientIP timeout (SVC-008), then
+// externalTrafficPolicy Local (SVC-005, or CCE-008 for CCE ELB stickiness;
+// DecideLocal in predicates.go, which the provider rules ask too).
+var (
+	ClientIPTimeoutDefault = ServiceDefault{
+		Field:  field.NewPath("spec", "sessionAffinityConfig", "clientIP", "timeoutSeconds"),
+		Decide: DecideClientIPTimeout,
+	}
+	LocalDefault = ServiceDefault{Field: field.NewPath("spec", "externalTrafficPolicy"), Decide: DecideLocal}
+)
+
+// DecideClientIPTimeout is the SVC-008 decision: a ClientIP Service gets the
+// policy's default timeout unless the policy disables SVC-008 (the mutator
+// keeps a timeout the author chose).
+func DecideClientIPTimeout(svc *corev1.Service, pol *policy.Policy, _ bool) Decision {
+	if svc.Spec.SessionAffinity != corev1.ServiceAffinityClientIP {
+		return Decision{}
+	}
+	d := Decision{Rule: svc008.ID, Reason: "ClientIP affinity",
+		Value: strconv.Itoa(int(pol.Service.ClientIPTimeout.Default)), Why: "the policy's default ClientIP timeout"}
+	if pol.Override(svc008.ID) == policy.OverrideDisabled {
+		d.Blocked = blockedByPolicy(svc008.ID)
+	} else {
+		d.Set = true
+	}
+	return d
+}
 
 // selectorKeyHome is where each Service field typed under spec.selector
 // belongs.
@@ -294,12 +322,12 @@ func checkBackendSpread(f *findings, svc *corev1.Service, ctx *Context) {
 	}
 	var names, sets []string
 	for _, d := range ctx.Related.Deployments {
-		if replicas(d.Spec.Replicas) > 1 && !mutators.SpreadsByHostname(&d.Spec.Template.Spec) {
+		if replicas(d.Spec.Replicas) > 1 && !sticky.SpreadsByHostname(&d.Spec.Template.Spec) {
 			names = append(names, d.Name)
 		}
 	}
 	for _, s := range ctx.Related.StatefulSets {
-		if replicas(s.Spec.Replicas) > 1 && !mutators.SpreadsByHostname(&s.Spec.Template.Spec) {
+		if replicas(s.Spec.Replicas) > 1 && !sticky.SpreadsByHostname(&s.Spec.Template.Spec) {
 			sets = append(sets, s.Name)
 		}
 	}

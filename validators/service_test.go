@@ -9,7 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/stickyguard/stickyguard/validators/policy"
+	"github.com/stickyguard/stickyguard/internal/sticky"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 // coreCase is one row of the core Service rules' table.
@@ -43,12 +44,12 @@ func serviceLocalDefaultCases() []coreCase {
 			svc:      mkSvc(clientIP(10800), lb),
 			wantWarn: []finding{warn("SVC-004", etp)}},
 		{name: "SVC-004 plain ClientIP with the opt-out is still SVC-004",
-			svc:      mkSvc(clientIP(10800), lb, cluster, svcAnn(AnnKeepTrafficPolicy, "true")),
+			svc:      mkSvc(clientIP(10800), lb, cluster, svcAnn(sticky.AnnKeepTrafficPolicy, "true")),
 			wantWarn: []finding{warn("SVC-004", etp)}},
 		{name: "ACK persistence: stickyguard sets Local, nothing to warn",
 			svc: mkSvc(lb, svcAnn(annACKPersist, "1800"))},
 		{name: "SVC-005 ACK persistence opted out of Local",
-			svc:      mkSvc(lb, svcAnn(annACKPersist, "1800", AnnKeepTrafficPolicy, "true")),
+			svc:      mkSvc(lb, svcAnn(annACKPersist, "1800", sticky.AnnKeepTrafficPolicy, "true")),
 			wantWarn: []finding{warn("SVC-005", etp)}},
 		{name: "SVC-005 explicit Cluster offline is kept and warned",
 			svc: mkSvc(lb, cluster, clientIP(600), svcAnn(annAWSNLBAttrs, nlbSourceIP)), offline: true,
@@ -202,7 +203,7 @@ func TestServicePolicyRange(t *testing.T) {
 
 func TestValidateServiceRunsEveryFamily(t *testing.T) {
 	svc := mkSvc(func(s *corev1.Service) { s.Spec.Selector["sessionAffinity"] = "ClientIP" },
-		svcAnn(AnnIgnore, " "))
+		svcAnn(sticky.AnnIgnore, " "))
 	errs, _ := ValidateService(svc, nil, &Context{Policy: policy.Default()})
 	var rules []string
 	for _, e := range errs {

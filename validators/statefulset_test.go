@@ -8,8 +8,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/stickyguard/stickyguard/internal/sticky"
 	"github.com/stickyguard/stickyguard/mutators"
-	"github.com/stickyguard/stickyguard/validators/policy"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 type stsOpt func(*appsv1.StatefulSet)
@@ -49,7 +50,7 @@ func stickyLocalLB() *corev1.Service {
 // meta rules, at the same field paths.
 func TestStatefulSetRules(t *testing.T) {
 	spread := func(s *appsv1.StatefulSet) { mutators.AntiAffinity(&s.Spec.Template, s.Spec.Selector, false, 100) }
-	sticky := []*corev1.Service{stickyLocalLB()}
+	stickySvcs := []*corev1.Service{stickyLocalLB()}
 	tests := []struct {
 		name     string
 		sts      *appsv1.StatefulSet
@@ -59,25 +60,25 @@ func TestStatefulSetRules(t *testing.T) {
 	}{
 		{name: "no Services", sts: mkSts()},
 		{name: "plain Service", sts: mkSts(), svcs: []*corev1.Service{mkSvc()}},
-		{name: "DEP-001 sticky Service, not spread", sts: mkSts(), svcs: sticky,
+		{name: "DEP-001 sticky Service, not spread", sts: mkSts(), svcs: stickySvcs,
 			wantWarn: []finding{warn("DEP-001", "spec.template.spec.affinity")}},
-		{name: "sticky Service, spread", sts: mkSts(spread), svcs: sticky},
-		{name: "sticky Service, hostname topology spread", svcs: sticky, sts: mkSts(func(s *appsv1.StatefulSet) {
+		{name: "sticky Service, spread", sts: mkSts(spread), svcs: stickySvcs},
+		{name: "sticky Service, hostname topology spread", svcs: stickySvcs, sts: mkSts(func(s *appsv1.StatefulSet) {
 			s.Spec.Template.Spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{{TopologyKey: corev1.LabelHostname, MaxSkew: 1}}
 		})},
-		{name: "DEP-003 nodeName pins the pods", svcs: sticky,
+		{name: "DEP-003 nodeName pins the pods", svcs: stickySvcs,
 			sts:      mkSts(spread, func(s *appsv1.StatefulSet) { s.Spec.Template.Spec.NodeName = "node-1" }),
 			wantWarn: []finding{warn("DEP-003", "spec.template.spec.nodeName")}},
-		{name: "DEP-003 hostname nodeSelector", svcs: sticky,
+		{name: "DEP-003 hostname nodeSelector", svcs: stickySvcs,
 			sts: mkSts(spread, func(s *appsv1.StatefulSet) {
 				s.Spec.Template.Spec.NodeSelector = map[string]string{corev1.LabelHostname: "node-1"}
 			}),
 			wantWarn: []finding{warn("DEP-003", "spec.template.spec.nodeSelector[kubernetes.io/hostname]")}},
-		{name: "SG-001 exemption without a reason", sts: mkSts(stsAnn(AnnIgnore, " ")),
+		{name: "SG-001 exemption without a reason", sts: mkSts(stsAnn(sticky.AnnIgnore, " ")),
 			wantDeny: []finding{deny("SG-001", "metadata.annotations[stickyguard.io/ignore]")}},
-		{name: "SG-002 unknown anti-affinity mode", sts: mkSts(stsAnn(AnnAntiAffinity, "soft")),
+		{name: "SG-002 unknown anti-affinity mode", sts: mkSts(stsAnn(sticky.AnnAntiAffinity, "soft")),
 			wantDeny: []finding{deny("SG-002", "metadata.annotations[stickyguard.io/anti-affinity]")}},
-		{name: "known anti-affinity mode", sts: mkSts(stsAnn(AnnAntiAffinity, "required"))},
+		{name: "known anti-affinity mode", sts: mkSts(stsAnn(sticky.AnnAntiAffinity, "required"))},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

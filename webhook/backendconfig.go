@@ -12,8 +12,8 @@ import (
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/stickyguard/stickyguard/engine"
 	"github.com/stickyguard/stickyguard/validators"
-	"github.com/stickyguard/stickyguard/webhook/engine"
 )
 
 // GKE BackendConfigs (cloud.google.com/v1) are a custom resource that only

@@ -8,6 +8,6 @@
 // manager wiring behind `stickyguard serve`.
 //
 // What does not belong here: rules (validators/), default-filling
-// (mutators/), and the engine that runs them (webhook/engine). Handlers never
+// (mutators/), and the engine that runs them (engine/). Handlers never
 // decide anything about an object themselves; they only translate.
 package webhook

@@ -12,7 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/stickyguard/stickyguard/validators"
+	"github.com/stickyguard/stickyguard/internal/sticky"
 )
 
 // FuzzReviewDecode feeds arbitrary bodies to every route: the handler must
@@ -23,7 +23,7 @@ func FuzzReviewDecode(f *testing.F) {
 		service(nsEnforce, "web", stickyLB),
 		service(nsEnforce, "web", brokenSelector),
 		service(nsAudit, "web", stickyLB),
-		service(nsEnforce, "web", func(s *corev1.Service) { setAnn(s, validators.AnnIgnore, "why\x00") }),
+		service(nsEnforce, "web", func(s *corev1.Service) { setAnn(s, sticky.AnnIgnore, "why\x00") }),
 		deployment(nsEnforce, "web"),
 		ingress(nsEnforce, "web", "web"),
 	}

@@ -21,8 +21,8 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
-	"github.com/stickyguard/stickyguard/validators/policy"
-	"github.com/stickyguard/stickyguard/webhook/engine"
+	"github.com/stickyguard/stickyguard/engine"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 // PolicySource returns the policy in force, or nil while no valid policy

@@ -17,8 +17,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/stickyguard/stickyguard/validators"
-	"github.com/stickyguard/stickyguard/validators/policy"
+	"github.com/stickyguard/stickyguard/internal/sticky"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 const (
@@ -180,7 +180,7 @@ func TestValidateEnforceDeniesWithCauses(t *testing.T) {
 		},
 	}, {
 		name:  "exemption without a reason on an Ingress",
-		obj:   ingress(nsEnforce, "web", "web", func(i *networkingv1.Ingress) { setAnn(i, validators.AnnIgnore, " ") }),
+		obj:   ingress(nsEnforce, "web", "web", func(i *networkingv1.Ingress) { setAnn(i, sticky.AnnIgnore, " ") }),
 		group: "networking.k8s.io",
 		kind:  "Ingress",
 		wantCauses: []metav1.StatusCause{{
@@ -188,7 +188,7 @@ func TestValidateEnforceDeniesWithCauses(t *testing.T) {
 		}},
 	}, {
 		name:  "exemption without a reason on a Deployment",
-		obj:   deployment(nsEnforce, "web", func(d *appsv1.Deployment) { setAnn(d, validators.AnnIgnore, "") }),
+		obj:   deployment(nsEnforce, "web", func(d *appsv1.Deployment) { setAnn(d, sticky.AnnIgnore, "") }),
 		group: "apps",
 		kind:  "Deployment",
 		wantCauses: []metav1.StatusCause{{
@@ -273,7 +273,7 @@ func TestAuditMode(t *testing.T) {
 
 func TestExemptObjects(t *testing.T) {
 	reason := "legacy app\x1b[31m, ticket\nOPS-123\x00"
-	obj := service(nsEnforce, "web", brokenSelector, stickyLB, func(s *corev1.Service) { setAnn(s, validators.AnnIgnore, reason) })
+	obj := service(nsEnforce, "web", brokenSelector, stickyLB, func(s *corev1.Service) { setAnn(s, sticky.AnnIgnore, reason) })
 	reg := prometheus.NewRegistry()
 	m, err := NewMetrics(reg)
 	require.NoError(t, err)
@@ -293,7 +293,7 @@ func TestExemptObjects(t *testing.T) {
 	assert.Equal(t, 1.0, testutil.ToFloat64(m.exemptions.WithLabelValues("Service")))
 
 	long := strings.Repeat("é", 500)
-	resp = f.review(t, Validating, create, service(nsEnforce, "web", func(s *corev1.Service) { setAnn(s, validators.AnnIgnore, long) }), nil)
+	resp = f.review(t, Validating, create, service(nsEnforce, "web", func(s *corev1.Service) { setAnn(s, sticky.AnnIgnore, long) }), nil)
 	require.True(t, resp.Allowed)
 	assert.LessOrEqual(t, len([]rune(resp.Warnings[0])), maxWarningRunes)
 	assert.Contains(t, resp.Warnings[0], "...")

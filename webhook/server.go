@@ -24,8 +24,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
-	"github.com/stickyguard/stickyguard/validators/policy"
-	"github.com/stickyguard/stickyguard/webhook/audit"
+	"github.com/stickyguard/stickyguard/audit"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 // Defaults of the serve options.

@@ -12,7 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/stickyguard/stickyguard/validators"
+	"github.com/stickyguard/stickyguard/internal/sticky"
 )
 
 // statefulSetReview is an AdmissionReview as kube-apiserver sends it for
@@ -139,7 +139,7 @@ func TestStatefulSetUpdates(t *testing.T) {
 }
 
 func TestStatefulSetValidateDenies(t *testing.T) {
-	obj := statefulSet(nsEnforce, "web", func(s *appsv1.StatefulSet) { setAnn(s, validators.AnnAntiAffinity, "hard") })
+	obj := statefulSet(nsEnforce, "web", func(s *appsv1.StatefulSet) { setAnn(s, sticky.AnnAntiAffinity, "hard") })
 	resp := newFixture().review(t, Validating, create, obj, nil)
 	require.False(t, resp.Allowed)
 	assert.EqualValues(t, http.StatusUnprocessableEntity, resp.Result.Code)

@@ -8,8 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/stickyguard/stickyguard/engine"
 	"github.com/stickyguard/stickyguard/validators"
-	"github.com/stickyguard/stickyguard/webhook/engine"
 )
 
 // Severity label values of stickyguard_rule_findings_total.

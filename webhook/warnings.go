@@ -9,8 +9,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/stickyguard/stickyguard/engine"
+	"github.com/stickyguard/stickyguard/internal/sticky"
 	"github.com/stickyguard/stickyguard/validators"
-	"github.com/stickyguard/stickyguard/webhook/engine"
 )
 
 // Bounds on what goes back to the API server. Warnings end up in HTTP
@@ -115,7 +116,7 @@ func auditSet(m engine.Mutation) string {
 // exemptWarning names the exemption and its (sanitised) reason.
 func exemptWarning(kind, reason string) string {
 	return fmt.Sprintf("stickyguard: this %s is exempt from stickyguard's rules by %s; reason: %q",
-		kind, validators.AnnIgnore, sanitize(reason, maxReasonRunes))
+		kind, sticky.AnnIgnore, sanitize(reason, maxReasonRunes))
 }
 
 // notes collects the warnings and audit annotations of one response:

@@ -19,8 +19,8 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/stickyguard/stickyguard/webhook/audit"
-	"github.com/stickyguard/stickyguard/webhook/audit/audittest"
+	"github.com/stickyguard/stickyguard/audit"
+	"github.com/stickyguard/stickyguard/audit/audittest"
 )
 
 // TestAuditFlags: flag errors exit 2 before any request.

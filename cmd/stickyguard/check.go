@@ -12,9 +12,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/stickyguard/stickyguard/engine"
+	"github.com/stickyguard/stickyguard/policy"
 	"github.com/stickyguard/stickyguard/validators"
-	"github.com/stickyguard/stickyguard/validators/policy"
-	"github.com/stickyguard/stickyguard/webhook/engine"
 )
 
 // Exit statuses shared by check and audit.

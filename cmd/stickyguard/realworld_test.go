@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/stickyguard/stickyguard/webhook/engine"
+	"github.com/stickyguard/stickyguard/engine"
 )
 
 // realworld holds sticky-session configurations as users write them (chart

@@ -11,6 +11,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=hack/kind/lib.sh
 . "$root/hack/kind/lib.sh"
 tools="$root/hack/tools"
 mkdir -p "$KIND_BIN"

@@ -12,6 +12,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=hack/kind/lib.sh
 . "$root/hack/kind/lib.sh"
 KIND_WORKERS=${KIND_WORKERS:-2}
 KIND_KUBECONFIG=${KIND_KUBECONFIG:-$root/.work/kind/kubeconfig}

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # Shared settings of hack/kind/*.sh (sourced; $root is the clone).
+# shellcheck disable=SC2034,SC2154 # used by the scripts that source this; they set $root
 K8S_VERSION=v1.37.1
 cache=${STICKYGUARD_CACHE:-$HOME/.cache/stickyguard}
 KIND_CACHE="$cache/kind"

@@ -20,6 +20,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=hack/kind/lib.sh
 . "$root/hack/kind/lib.sh"
 
 PACKAGES=systemd,systemd-sysv,dbus,ca-certificates,iptables,iproute2,conntrack,ethtool,socat,kmod,procps,libseccomp2,util-linux,mount

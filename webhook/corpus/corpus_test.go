@@ -11,9 +11,9 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/stickyguard/stickyguard/engine"
 	"github.com/stickyguard/stickyguard/validators"
 	"github.com/stickyguard/stickyguard/webhook"
-	"github.com/stickyguard/stickyguard/webhook/engine"
 )
 
 // engineNamespace is where the engine-only test places the examples.

@@ -13,9 +13,9 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/stickyguard/stickyguard/engine"
 	"github.com/stickyguard/stickyguard/validators"
 	"github.com/stickyguard/stickyguard/webhook"
-	"github.com/stickyguard/stickyguard/webhook/engine"
 )
 
 // TestMatchConditionsSendEveryFailingExample is the safety proof of the

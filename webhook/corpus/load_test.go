@@ -24,9 +24,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/stickyguard/stickyguard/engine"
+	"github.com/stickyguard/stickyguard/policy"
 	"github.com/stickyguard/stickyguard/validators"
-	"github.com/stickyguard/stickyguard/validators/policy"
-	"github.com/stickyguard/stickyguard/webhook/engine"
 )
 
 // Corpus annotations. They are removed before an object is used, and their

@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/stickyguard/stickyguard/validators"
+	"github.com/stickyguard/stickyguard/internal/sticky"
 )
 
 func statefulSet(ns, name, app string) *appsv1.StatefulSet {
@@ -116,12 +116,12 @@ func TestStatefulSetBehindNonStickyLocalServiceIsLeftAlone(t *testing.T) {
 func TestEnforceDeniesBrokenStatefulSet(t *testing.T) {
 	c, _ := newClient(t)
 	sts := statefulSet(nsEnforce, uniq("db"), uniq("app"))
-	sts.Annotations = map[string]string{validators.AnnAntiAffinity: "hard"}
+	sts.Annotations = map[string]string{sticky.AnnAntiAffinity: "hard"}
 	err := c.Create(ctx(t), sts)
 	requireInvalid(t, err, map[string]string{"metadata.annotations[stickyguard.io/anti-affinity]": "SG-002"})
 
 	// Not opted in: the same object is stored untouched.
 	sts = statefulSet(nsPlain, uniq("db"), uniq("app"))
-	sts.Annotations = map[string]string{validators.AnnAntiAffinity: "hard"}
+	sts.Annotations = map[string]string{sticky.AnnAntiAffinity: "hard"}
 	require.NoError(t, c.Create(ctx(t), sts))
 }

@@ -1,0 +1,172 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/stickyguard/stickyguard/engine"
+	"github.com/stickyguard/stickyguard/policy"
+)
+
+// ModeLabel is the namespace label that opts a namespace in; the webhook
+// reads the same label (webhook.LabelMode; a test keeps them equal).
+const ModeLabel = "stickyguard.io/mode"
+
+// OptedInModes are the ModeLabel values of namespaces that opted in.
+var OptedInModes = []string{"enforce", "audit"}
+
+// Scope says which namespaces an audit covers; set exactly one field.
+type Scope struct {
+	// Namespace audits one namespace.
+	Namespace string
+	// AllNamespaces audits every namespace.
+	AllNamespaces bool
+	// OptedIn audits the namespaces labelled stickyguard.io/mode=enforce or
+	// audit.
+	OptedIn bool
+}
+
+func (s Scope) validate() error {
+	n := 0
+	if s.Namespace != "" {
+		n++
+	}
+	if s.AllNamespaces {
+		n++
+	}
+	if s.OptedIn {
+		n++
+	}
+	if n != 1 {
+		return errors.New("audit scope: set exactly one of Namespace, AllNamespaces, OptedIn")
+	}
+	return nil
+}
+
+// Options configure one audit run.
+type Options struct {
+	Scope  Scope
+	Policy *policy.Policy // nil means policy.Default()
+	// PageSize is the List limit per call; 0 means DefaultPageSize.
+	PageSize int64
+}
+
+// NamespaceResult is the audit of one namespace: every Service, Ingress,
+// Deployment and StatefulSet in it, then its GKE BackendConfigs where that
+// kind is served, in that order, each sorted by name.
+type NamespaceResult struct {
+	Namespace string
+	Checked   []engine.Checked
+}
+
+// Stats describe one run.
+type Stats struct {
+	Namespaces int // namespaces audited
+	Objects    int // objects evaluated
+	ListCalls  int // List requests sent (pages)
+	// Warnings say what the audit could not see and how that limits it.
+	Warnings []string
+}
+
+// Run audits the namespaces of the scope one at a time, calling visit with
+// each namespace's result as soon as it is evaluated, so only one namespace's
+// objects are held in memory. reader must page (a client or the manager's API
+// reader, not the informer cache). An error from visit stops the run.
+//
+// Errors name their cause: *PermissionError for a missing RBAC verb,
+// *UnreachableError when the API server does not answer.
+func Run(ctx context.Context, reader client.Reader, opts Options, visit func(*NamespaceResult) error) (st Stats, err error) {
+	if err := opts.Scope.validate(); err != nil {
+		return st, err
+	}
+	if opts.Policy == nil {
+		opts.Policy = policy.Default()
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = DefaultPageSize
+	}
+	l := &lister{reader: reader, pageSize: opts.PageSize}
+	defer func() {
+		st.ListCalls = l.calls
+		st.Warnings = append(st.Warnings, l.warnings...)
+	}()
+
+	names, err := l.namespaces(ctx, opts.Scope)
+	if err != nil {
+		return st, err
+	}
+	classes, err := l.ingressClasses(ctx)
+	var pe *PermissionError
+	if errors.As(err, &pe) {
+		// A namespace owner may not read cluster-scoped objects: resolve
+		// classes from the policy alone, and say so.
+		st.Warnings = append(st.Warnings, err.Error()+"; ingress classes are resolved from the policy's classControllers map only")
+	} else if err != nil {
+		return st, err
+	}
+	for _, ns := range names {
+		docs, err := l.documents(ctx, ns)
+		if err != nil {
+			return st, err
+		}
+		checked, err := evaluate(docs, classes, opts.Policy)
+		if err != nil {
+			return st, fmt.Errorf("namespace %s: %w", ns, err)
+		}
+		st.Namespaces++
+		st.Objects += len(checked)
+		if err := visit(&NamespaceResult{Namespace: ns, Checked: checked}); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// evaluate runs every rule on the objects of one namespace as they are
+// stored. Each object is evaluated as if it were written again unchanged (an
+// UPDATE whose old object is the stored one), which is what enforce mode
+// will do on its next write; the cross-object rules see the rest of the
+// namespace as stored.
+//
+// Unlike engine.CheckDocuments, the lookup index is not first updated with
+// the defaults enforce mode would set: those defaults are not in the
+// cluster, so a Deployment that is not spread for its sticky Service must
+// still show on the Service (SVC-012), not only on the Deployment (DEP-001).
+func evaluate(docs []engine.Document, classes []*networkingv1.IngressClass, pol *policy.Policy) ([]engine.Checked, error) {
+	idx := engine.NewIndex()
+	for _, ic := range classes {
+		idx.Put(ic)
+	}
+	for i := range docs {
+		if bc := docs[i].BackendConfig; bc != nil {
+			idx.Put(bc)
+		} else {
+			idx.Put(docs[i].Object)
+		}
+	}
+	opts := engine.Options{Policy: pol, Lookup: idx}
+	checked := make([]engine.Checked, 0, len(docs))
+	for i := range docs {
+		d := &docs[i]
+		if d.BackendConfig != nil {
+			checked = append(checked, engine.Checked{Doc: d, Result: engine.EvaluateBackendConfig(d.BackendConfig, opts)})
+			continue
+		}
+		res, err := engine.Evaluate(d.Object, d.Object, opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", d.Source, err)
+		}
+		c := engine.Checked{Doc: d, Result: res}
+		if len(res.Mutations) > 0 {
+			if c.Patch, err = engine.Diff(d.Object, res.Object); err != nil {
+				return nil, fmt.Errorf("%s: %w", d.Source, err)
+			}
+		}
+		checked = append(checked, c)
+	}
+	return checked, nil
+}

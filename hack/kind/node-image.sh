@@ -173,7 +173,7 @@ main() {
 	make_stage
 	log "importing $KIND_NODE_IMAGE"
 	tar -C "$stage" --numeric-owner -c . | docker import \
-		-c 'ENV container=docker' -c 'STOPSIGNAL SIGRTMIN+3' -c "LABEL sg.inputs=$h" \
+		-c 'ENV container=docker' -c "LABEL sg.inputs=$h" \
 		-c 'ENTRYPOINT ["/usr/local/bin/sg-node-init", "/usr/local/bin/entrypoint", "/sbin/init"]' \
 		- "$KIND_NODE_IMAGE" >/dev/null
 	rm -rf "$stage"

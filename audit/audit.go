@@ -12,11 +12,7 @@ import (
 	"github.com/stickyguard/stickyguard/policy"
 )
 
-// ModeLabel is the namespace label that opts a namespace in; the webhook
-// reads the same label (webhook.LabelMode; a test keeps them equal).
-const ModeLabel = "stickyguard.io/mode"
-
-// OptedInModes are the ModeLabel values of namespaces that opted in.
+// OptedInModes are the sticky.LabelMode values of namespaces that opted in.
 var OptedInModes = []string{"enforce", "audit"}
 
 // Scope says which namespaces an audit covers; set exactly one field.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/stickyguard/stickyguard/audit"
 	"github.com/stickyguard/stickyguard/engine"
+	"github.com/stickyguard/stickyguard/internal/sticky"
 )
 
 type auditOptions struct {
@@ -44,7 +45,7 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.namespace, "namespace", "", "same as -n")
 	fs.BoolVar(&o.all, "all-namespaces", false, "audit every namespace")
 	fs.BoolVar(&o.all, "A", false, "same as --all-namespaces")
-	fs.BoolVar(&o.optedIn, "opted-in", false, "audit the namespaces labelled "+audit.ModeLabel+"=enforce or audit")
+	fs.BoolVar(&o.optedIn, "opted-in", false, "audit the namespaces labelled "+sticky.LabelMode+"=enforce or audit")
 	fs.StringVar(&o.output, "o", "text", "output format: text, json or policyreport")
 	fs.StringVar(&o.output, "output", "text", "same as -o")
 	fs.StringVar(&o.policyFile, "policy", "", "policy file (YAML, kind Policy); built-in defaults when empty")

@@ -2,16 +2,15 @@ package mutators
 
 import (
 	corev1 "k8s.io/api/core/v1"
-)
 
-// apiDefaultTimeout is the value the API server fills in for ClientIP
-// affinity (DefaultClientIPServiceAffinitySeconds).
-const apiDefaultTimeout int32 = 10800
+	"github.com/stickyguard/stickyguard/policy"
+)
 
 // ClientIPTimeout fills spec.sessionAffinityConfig.clientIP.timeoutSeconds
 // on a ClientIP Service with timeout seconds. It sets the value when it is
-// missing (a raw manifest) and replaces the API server's default 10800 when
-// the organisation's default differs (SVC-008: by the time a webhook sees the
+// missing (a raw manifest) and replaces the API server's default
+// (policy.DefaultClientIPTimeout, 10800) when the organisation's default
+// differs (SVC-008: by the time a webhook sees the
 // object the API server has already written 10800, so "omitted" and "10800"
 // look the same). Other values and None Services are left alone.
 func ClientIPTimeout(svc *corev1.Service, timeout int32) (changed bool) {
@@ -27,7 +26,7 @@ func ClientIPTimeout(svc *corev1.Service, timeout int32) (changed bool) {
 		cfg.ClientIP = &corev1.ClientIPConfig{}
 	}
 	cur := cfg.ClientIP.TimeoutSeconds
-	if cur != nil && (*cur != apiDefaultTimeout || timeout == apiDefaultTimeout) {
+	if cur != nil && (*cur != policy.DefaultClientIPTimeout || timeout == policy.DefaultClientIPTimeout) {
 		return false
 	}
 	t := timeout

@@ -120,9 +120,16 @@ func TestServiceDefaults(t *testing.T) {
 		assert.Equal(t, "/spec/sessionAffinityConfig/clientIP/timeoutSeconds", patch[0].Path)
 	})
 	t.Run("SVC-008 missing timeout filled offline", func(t *testing.T) {
-		r, err := Evaluate(lbService("web", nil, clientIP, func(s *corev1.Service) { s.Spec.Type = "" }), nil, Options{Offline: true})
+		pol := policy.Default()
+		pol.Service.ClientIPTimeout.Default = 3600
+		r, err := Evaluate(lbService("web", nil, clientIP, func(s *corev1.Service) { s.Spec.Type = "" }), nil, Options{Offline: true, Policy: pol})
 		require.NoError(t, err)
 		assert.Equal(t, []string{"SVC-008"}, rules(r.Mutations))
+	})
+	t.Run("SVC-008 leaves the API default to the API server offline", func(t *testing.T) {
+		r, err := Evaluate(lbService("web", nil, clientIP, func(s *corev1.Service) { s.Spec.Type = "" }), nil, Options{Offline: true})
+		require.NoError(t, err)
+		assert.Empty(t, r.Mutations, "live, the API server stores 10800 and serve fills nothing: check says the same")
 	})
 }
 

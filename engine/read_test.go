@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 func read(t *testing.T, s string) []Document {
@@ -177,8 +179,10 @@ func TestReadAnnotationTypes(t *testing.T) {
 // user wrote at a wrong position (offline), and still is without one.
 func TestMisplacedValueGetsNoDefault(t *testing.T) {
 	const svc = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  sessionAffinity: ClientIP\n"
+	pol := policy.Default()
+	pol.Service.ClientIPTimeout.Default = 3600 // an organisation default, so SVC-008 has something to fill
 	mutated := func(in string) []string {
-		checked, _, err := CheckDocuments(read(t, in), Options{Offline: true})
+		checked, _, err := CheckDocuments(read(t, in), Options{Offline: true, Policy: pol})
 		require.NoError(t, err)
 		require.Len(t, checked, 1)
 		return rules(checked[0].Result.Mutations)
@@ -188,4 +192,11 @@ func TestMisplacedValueGetsNoDefault(t *testing.T) {
 	assert.Empty(t, mutated(svc+"  sessionAffinityConfig:\n    clientIP:\n    timeoutSeconds: 600\n"), "dedented timeoutSeconds")
 	assert.Empty(t, mutated(svc+"  ports:\n  - port: 80\n    sessionAffinityConfig: {clientIP: {timeoutSeconds: 600}}\n"), "config inside a port")
 	assert.Empty(t, mutated(svc+"  sessionAffinityConfig:\n    clientIP:\n      timeoutSeconds: \"600\"\n"), "a string timeout")
+
+	// With the API default as the organisation's, the API server stores the
+	// same value: check reports no default, as serve does not.
+	checked, _, err := CheckDocuments(read(t, svc), Options{Offline: true})
+	require.NoError(t, err)
+	require.Len(t, checked, 1)
+	assert.Empty(t, checked[0].Result.Mutations, "10800 is what the API server fills anyway")
 }

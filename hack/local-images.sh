@@ -54,7 +54,7 @@ buildkit_docker() {
 			return
 		fi
 	done < <(type -ap docker | xargs -r -n1 readlink -f | awk '!seen[$0]++')
-	die "no docker client can build with BuildKit (the Dockerfile uses RUN --mount caches): install the buildx plugin (Debian: docker-buildx), or docker.io's client"
+	die "no docker client can build with BuildKit (the Dockerfile uses RUN --mount caches): install the docker buildx plugin, or use a docker client older than 23.0 (Debian bookworm's docker.io)"
 }
 
 dbuild() {
@@ -253,7 +253,6 @@ cmd_test() {
 	elif ! why=$(docker info 2>&1 >/dev/null); then
 		why="no Docker engine reachable: ${why%%$'\n'*}"
 	else
-		IMG=${IMG:-stickyguard:test}
 		cmd_build
 		WANT_VERSION=$VERSION cmd_check
 		return

@@ -29,7 +29,7 @@ func TestClientIPTimeout(t *testing.T) {
 		changed bool
 		want    *int32
 	}{
-		{"missing config filled", svc(corev1.ServiceAffinityClientIP, nil, "", ""), 10800, true, ptr.To[int32](10800)},
+		{"missing config left to the API server when the org default is its default", svc(corev1.ServiceAffinityClientIP, nil, "", ""), 10800, false, nil},
 		{"missing config filled with org default", svc(corev1.ServiceAffinityClientIP, nil, "", ""), 3600, true, ptr.To[int32](3600)},
 		{"api default replaced by org default", svc(corev1.ServiceAffinityClientIP, ptr.To[int32](10800), "", ""), 3600, true, ptr.To[int32](3600)},
 		{"api default kept when org default is the same", svc(corev1.ServiceAffinityClientIP, ptr.To[int32](10800), "", ""), 10800, false, ptr.To[int32](10800)},

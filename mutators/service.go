@@ -10,27 +10,33 @@ import (
 // on a ClientIP Service with timeout seconds. It sets the value when it is
 // missing (a raw manifest) and replaces the API server's default
 // (policy.DefaultClientIPTimeout, 10800) when the organisation's default
-// differs (SVC-008: by the time a webhook sees the
-// object the API server has already written 10800, so "omitted" and "10800"
-// look the same). Other values and None Services are left alone.
+// differs (SVC-008: by the time a webhook sees the object the API server has
+// already written 10800, so "omitted" and "10800" look the same). A missing
+// value is left to the API server when the organisation's default is its
+// default: the stored object is the same, and `check` then reports what serve
+// reports (nothing). Other values and None Services are left alone.
 func ClientIPTimeout(svc *corev1.Service, timeout int32) (changed bool) {
 	if svc.Spec.SessionAffinity != corev1.ServiceAffinityClientIP {
 		return false
 	}
-	cfg := svc.Spec.SessionAffinityConfig
-	if cfg == nil {
-		cfg = &corev1.SessionAffinityConfig{}
-		svc.Spec.SessionAffinityConfig = cfg
+	var cur *int32
+	if c := svc.Spec.SessionAffinityConfig; c != nil && c.ClientIP != nil {
+		cur = c.ClientIP.TimeoutSeconds
 	}
-	if cfg.ClientIP == nil {
-		cfg.ClientIP = &corev1.ClientIPConfig{}
-	}
-	cur := cfg.ClientIP.TimeoutSeconds
-	if cur != nil && (*cur != policy.DefaultClientIPTimeout || timeout == policy.DefaultClientIPTimeout) {
+	switch {
+	case cur == nil && timeout == policy.DefaultClientIPTimeout:
+		return false
+	case cur != nil && (*cur != policy.DefaultClientIPTimeout || timeout == policy.DefaultClientIPTimeout):
 		return false
 	}
+	if svc.Spec.SessionAffinityConfig == nil {
+		svc.Spec.SessionAffinityConfig = &corev1.SessionAffinityConfig{}
+	}
+	if svc.Spec.SessionAffinityConfig.ClientIP == nil {
+		svc.Spec.SessionAffinityConfig.ClientIP = &corev1.ClientIPConfig{}
+	}
 	t := timeout
-	cfg.ClientIP.TimeoutSeconds = &t
+	svc.Spec.SessionAffinityConfig.ClientIP.TimeoutSeconds = &t
 	return true
 }
 

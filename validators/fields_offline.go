@@ -409,17 +409,7 @@ func pathOf(keys []string) *field.Path {
 
 // clipEcho shortens a value echoed in an offline finding (the field error
 // quotes it once more) to 32 bytes at a rune boundary.
-func clipEcho(s string) string {
-	const limit = 32
-	if len(s) <= limit {
-		return s
-	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
-}
+func clipEcho(s string) string { return clipTo(s, 32) }
 
 func isList(v any) bool {
 	_, ok := v.([]any)

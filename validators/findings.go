@@ -49,15 +49,98 @@ func message(r *Rule, detail string) string {
 	return b.String()
 }
 
+// MessageBudget is the length of one rendered finding ("<field>: <what>"
+// for a warning, the field error's full text for a denial): the API server
+// cuts every warning to 256 characters once a response's warnings pass
+// 4 KiB, so the rule ID, what is wrong and the fix must fit in it.
+const MessageBudget = 256
+
 // report files a finding under the rule's default severity. For deny rules
 // mk builds the typed field error from the composed message.
 func (f *findings) report(r *Rule, p *field.Path, v any, detail string, mk func(msg string) *field.Error) {
-	msg := message(r, detail)
 	if r.Severity == Warn {
-		f.warns = append(f.warns, Warning{Rule: r.ID, Field: p, Value: v, Message: msg})
+		f.warn(r, p, v, detail)
 		return
 	}
-	f.errs = append(f.errs, mk(msg).WithOrigin(r.ID))
+	f.errs = append(f.errs, fitError(r, detail, mk).WithOrigin(r.ID))
+}
+
+// fitError builds the field error and keeps its text within MessageBudget:
+// first the echoed value is shortened (or left out), then what is wrong;
+// the rule ID and the fix are kept.
+func fitError(r *Rule, detail string, mk func(msg string) *field.Error) *field.Error {
+	e := mk(message(r, detail))
+	over := len(e.Error()) - MessageBudget
+	if over <= 0 {
+		return e
+	}
+	if s, ok := e.BadValue.(string); ok {
+		if keep := len(s) - over - len("..."); keep >= 8 {
+			e.BadValue = clipTo(s, keep)
+			return e
+		}
+		e.BadValue = field.OmitValueType{}
+		if over = len(e.Error()) - MessageBudget; over <= 0 {
+			return e
+		}
+	}
+	e.Detail = message(r, shorten(detailOr(r, detail), over))
+	if over = len(e.Error()) - MessageBudget; over > 0 { // only for absurdly long field paths
+		e.Detail = clipTo(e.Detail, max(len(e.Detail)-over-len("..."), 0))
+	}
+	return e
+}
+
+// fitWarning keeps "<field>: <message>" within MessageBudget by shortening
+// what is wrong; the rule ID and the fix are kept.
+func fitWarning(r *Rule, w Warning, detail string) Warning {
+	over := len(w.String()) - MessageBudget
+	if over <= 0 {
+		return w
+	}
+	w.Message = message(r, shorten(detailOr(r, detail), over))
+	if over = len(w.String()) - MessageBudget; over > 0 { // only for absurdly long field paths
+		w.Message = clipTo(w.Message, max(len(w.Message)-over-len("..."), 0))
+	}
+	return w
+}
+
+// fitConverted keeps a warning that a policy turned into a denial within
+// MessageBudget: the error adds its type and value to the warning's text, so
+// the value goes first, then the middle of what is wrong ("<ID>: <what>;
+// fix: <fix>" keeps its ID and fix).
+func fitConverted(e *field.Error) *field.Error {
+	over := len(e.Error()) - MessageBudget
+	if over <= 0 {
+		return e
+	}
+	if e.BadValue != nil {
+		e.BadValue = field.OmitValueType{}
+		if over = len(e.Error()) - MessageBudget; over <= 0 {
+			return e
+		}
+	}
+	id, rest, ok := strings.Cut(e.Detail, ": ")
+	what, fix, hasFix := strings.Cut(rest, "; fix: ")
+	if ok && hasFix {
+		e.Detail = id + ": " + shorten(what, over) + "; fix: " + fix
+	}
+	if over = len(e.Error()) - MessageBudget; over > 0 {
+		e.Detail = clipTo(e.Detail, max(len(e.Detail)-over-len("..."), 0))
+	}
+	return e
+}
+
+func detailOr(r *Rule, detail string) string {
+	if detail == "" {
+		return r.Title
+	}
+	return detail
+}
+
+// shorten drops over bytes (and room for "...") from the end of s.
+func shorten(s string, over int) string {
+	return clipTo(s, max(len(s)-over-len("..."), 0))
 }
 
 // invalid reports a bad value (field.Invalid when the rule denies).
@@ -65,11 +148,12 @@ func (f *findings) invalid(r *Rule, p *field.Path, v any, detail string) {
 	f.report(r, p, v, detail, func(msg string) *field.Error { return field.Invalid(p, v, msg) })
 }
 
-// notSupported reports a value outside an enum (field.NotSupported).
+// notSupported reports a value outside an enum (field.NotSupported). The
+// rule's fix names the valid values, so the detail does not list them again.
 func (f *findings) notSupported(r *Rule, p *field.Path, v any, valid []string, detail string) {
 	f.report(r, p, v, detail, func(msg string) *field.Error {
 		e := field.NotSupported(p, v, valid)
-		e.Detail = e.Detail + ": " + msg
+		e.Detail = msg
 		return e
 	})
 }
@@ -86,7 +170,8 @@ func (f *findings) forbidden(r *Rule, p *field.Path, detail string) {
 
 // warn reports a finding of a warn rule (or a deny rule's soft variant).
 func (f *findings) warn(r *Rule, p *field.Path, v any, detail string) {
-	f.warns = append(f.warns, Warning{Rule: r.ID, Field: p, Value: v, Message: message(r, detail)})
+	w := Warning{Rule: r.ID, Field: p, Value: v, Message: message(r, detail)}
+	f.warns = append(f.warns, fitWarning(r, w, detail))
 }
 
 func (f *findings) result() (field.ErrorList, Warnings) { return f.errs, f.warns }
@@ -106,8 +191,12 @@ func labelPath(key string) *field.Path {
 
 // clipValue shortens an echoed value to 64 bytes (at a rune boundary) so
 // messages stay readable and bounded whatever the request carried.
-func clipValue(s string) string {
-	const limit = 64
+func clipValue(s string) string { return clipTo(s, 64) }
+
+// clipTo shortens an echoed string to at most limit bytes (at a rune
+// boundary, "..." appended) where a long field path leaves less room than
+// clipValue's 64 bytes in a 256-character message.
+func clipTo(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}

@@ -156,7 +156,7 @@ func assertFindings(t *testing.T, errs field.ErrorList, warns Warnings, wantDeny
 		gotD = append(gotD, finding{e.Origin, e.Field})
 		assert.NotEmpty(t, e.Origin, "field error without rule ID: %v", e)
 		assert.Contains(t, e.Detail, e.Origin, "message must name the rule")
-		assertRenderedFits(t, e.Field+": "+e.Detail)
+		assertRenderedFits(t, e.Error())
 	}
 	for _, w := range warns {
 		p := ""

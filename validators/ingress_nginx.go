@@ -154,7 +154,7 @@ var ngx023 = &Rule{ID: "NGX-023", Severity: Warn, Kinds: []string{KindIngress}, 
 var ngx024 = &Rule{ID: "NGX-024", Severity: Warn, Kinds: []string{KindIngress}, Family: "ingress-nginx",
 	Title:   "canary affinity differs from the main Ingress",
 	Fix:     "match the main Ingress, or use affinity-canary-behavior: legacy",
-	Explain: "With affinity-canary-behavior sticky (the default) ingress-nginx copies the main Ingress's affinity config to the canary backend, so the canary's own affinity annotations do not apply; legacy keeps them.",
+	Explain: "With affinity-canary-behavior sticky (the default) ingress-nginx copies the main Ingress's affinity config to the canary backend (controller.go mergeAlternativeBackend), so the canary's own affinity annotations do not apply; legacy keeps them. A canary with no affinity annotations of its own simply inherits the main's and is not reported.",
 	Source:  "ingress-nginx annotations.md §Canary; controller.go:1597-1598"}
 
 var ngx025 = &Rule{ID: "NGX-025", Severity: Warn, Kinds: []string{KindIngress}, Family: "ingress-nginx",
@@ -773,6 +773,9 @@ func ngxShared(f *findings, ing *networkingv1.Ingress, ctx *Context) {
 			}
 			if b, _ := ngxAnn(c.Annotations, "affinity-canary-behavior"); strings.TrimSpace(b) == "legacy" {
 				continue // the canary keeps its own affinity config
+			}
+			if ngxParseAffinity(c.Annotations).Type != "cookie" {
+				continue // a canary without affinity of its own inherits the main's: nothing is lost
 			}
 			if ngxFirstShared(routes, ngxRoutes(o)) != "" {
 				f.warn(ngx024, ngxPath("affinity"), nil, "the "+role+" Ingress "+other+" of this host and path has another "+what)

@@ -218,8 +218,15 @@ func TestIngressNginxShared(t *testing.T) {
 			related:  []RelatedIngress{other("web-main", ControllerNginx, affA)},
 			wantWarn: []finding{warn("NGX-024", ngxP("affinity"))}},
 		{name: "NGX-024 main sees a differing canary", opts: []ingOpt{affA},
-			related:  []RelatedIngress{other("web-canary", ControllerNginx, canarySvc, ngxA("canary", "true"))},
+			related:  []RelatedIngress{other("web-canary", ControllerNginx, canarySvc, ngxA("canary", "true", "affinity", "cookie", "session-cookie-name", "c"))},
 			wantWarn: []finding{warn("NGX-024", ngxP("affinity"))}},
+		// controller.go mergeAlternativeBackend copies the main's affinity to
+		// the canary backend unless affinity-canary-behavior is legacy: a
+		// canary without affinity annotations is sticky like its main.
+		{name: "canary without affinity inherits the main's (main under review)", opts: []ingOpt{affA},
+			related: []RelatedIngress{other("web-canary", ControllerNginx, canarySvc, ngxA("canary", "true", "canary-weight", "20"))}},
+		{name: "canary without affinity inherits the main's (canary under review)", opts: []ingOpt{ngxA("canary", "true", "canary-weight", "20"), canarySvc},
+			related: []RelatedIngress{other("web-main", ControllerNginx, affA)}},
 		{name: "canary with legacy behavior keeps its own affinity",
 			opts:    []ingOpt{ngxA("canary", "true", "affinity-canary-behavior", "legacy", "affinity", "cookie", "session-cookie-name", "c"), canarySvc},
 			related: []RelatedIngress{other("web-main", ControllerNginx, affA)}},

@@ -3,7 +3,6 @@ package validators
 import (
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -55,16 +54,7 @@ func DecodeError(err error) *field.Error {
 // clipDecodeErr keeps a decode error short enough that the whole finding
 // fits an admission warning (256 characters) with its fix.
 func clipDecodeErr(s string) string {
-	s = strings.TrimPrefix(s, "json: ")
-	const max = 120
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
+	return clipTo(strings.TrimPrefix(s, "json: "), 120)
 }
 
 var antiAffinityModes = []string{"preferred", "required", "disabled"}

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -348,20 +347,6 @@ func splitEscapedCommas(s string) []string {
 		}
 	}
 	return append(parts, cur.String())
-}
-
-// clipTo shortens an echoed string to at most limit bytes (at a rune
-// boundary, "..." appended) where a long field path leaves less room than
-// clipValue's 64 bytes in a 256-character message.
-func clipTo(s string, limit int) string {
-	if len(s) <= limit {
-		return s
-	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
 }
 
 // parseBool mirrors strconv.ParseBool, the parser every controller here uses.

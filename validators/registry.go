@@ -121,7 +121,7 @@ func ApplyOverrides(errs field.ErrorList, warns Warnings, pol *policy.Policy) (f
 			} else {
 				e = field.Forbidden(w.Field, w.Message)
 			}
-			outE = append(outE, e.WithOrigin(w.Rule))
+			outE = append(outE, fitConverted(e).WithOrigin(w.Rule))
 		default:
 			outW = append(outW, w)
 		}

@@ -194,6 +194,23 @@ func TestCheckExitCodesAndInputs(t *testing.T) {
 	assert.Contains(t, stderr, "nbsp.yaml#2, line 5")
 	assert.Contains(t, stderr, "U+00A0")
 
+	// testdata/pasted: the two shapes a page with non-breaking spaces takes.
+	pasted := filepath.Join("..", "..", "testdata", "pasted")
+	code, out, stderr = runCmd(t, "", "check", filepath.Join(pasted, "nbsp-after-colon-service.yaml"))
+	assert.Equal(t, exitError, code, "a document that reads as one string is unreadable input")
+	assert.Empty(t, out)
+	assert.Contains(t, stderr, "nbsp-after-colon-service.yaml#1, line 7")
+	assert.Contains(t, stderr, "U+00A0")
+	code, out, _ = runCmd(t, "", "check", "-o", "json", filepath.Join(pasted, "nbsp-indented-service.yaml"))
+	assert.Equal(t, exitDenied, code, "keys indented with non-breaking spaces are unknown fields")
+	rep = decodeReport(t, out)
+	require.Len(t, rep.Results, 1)
+	assert.False(t, rep.Results[0].Allowed)
+	for _, v := range rep.Results[0].Violations {
+		assert.Equal(t, "SG-D02", v.Rule, v.Message)
+	}
+	assert.Contains(t, out, "U+00A0")
+
 	code, _, _ = runCmd(t, "", "check", jsonFile)
 	assert.Equal(t, exitOK, code)
 
@@ -267,11 +284,15 @@ func TestUsage(t *testing.T) {
 // store (issue 10, items 6, 7, 11): field names are case-sensitive, the last
 // of duplicate keys wins, a misplaced key gets no default injected over it.
 func TestCheckDecodesLikeTheAPIServer(t *testing.T) {
+	// An organisation timeout other than the API default, so SVC-008 has
+	// something to fill where no timeout is written.
+	pol := filepath.Join(t.TempDir(), "policy.yaml")
+	require.NoError(t, os.WriteFile(pol, []byte("apiVersion: stickyguard.io/v1alpha1\nkind: Policy\nservice:\n  clientIPTimeout:\n    default: 3600\n"), 0o644))
 	findings := func(t *testing.T, file string, edit func(string) string) (rules, patches []string) {
 		t.Helper()
 		data, err := os.ReadFile(filepath.Join(examples, file))
 		require.NoError(t, err)
-		_, out, stderr := runCmd(t, edit(string(data)), "check", "-o", "json", "-")
+		_, out, stderr := runCmd(t, edit(string(data)), "check", "-o", "json", "--policy", pol, "-")
 		rep := decodeReport(t, out)
 		require.NotEmpty(t, rep.Results, stderr)
 		for _, r := range rep.Results {

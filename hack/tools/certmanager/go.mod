@@ -1,5 +1,8 @@
-// Tools module: pins cert-manager so that the manifests tests can install its
-// CRDs (deploy/crds in the module zip) into envtest. Nothing here is built.
+// Tools module: pins cert-manager (version here, checksum in go.sum) so that
+// manifests/certmanager_crds_test.go can install its CRDs (deploy/crds of the
+// module zip, via `go mod download -json`) into envtest. Nothing is built or
+// imported, so `go mod tidy` would drop the requirement: edit by hand
+// (`go get github.com/cert-manager/cert-manager@vX.Y.Z` updates both files).
 module github.com/stickyguard/stickyguard/hack/tools/certmanager
 
 go 1.26.0

@@ -12,11 +12,7 @@ import (
 	"github.com/stickyguard/stickyguard/policy"
 )
 
-// ModeLabel is the namespace label that opts a namespace in; the webhook
-// reads the same label (webhook.LabelMode; a test keeps them equal).
-const ModeLabel = "stickyguard.io/mode"
-
-// OptedInModes are the ModeLabel values of namespaces that opted in.
+// OptedInModes are the sticky.LabelMode values of namespaces that opted in.
 var OptedInModes = []string{"enforce", "audit"}
 
 // Scope says which namespaces an audit covers; set exactly one field.
@@ -127,46 +123,12 @@ func Run(ctx context.Context, reader client.Reader, opts Options, visit func(*Na
 }
 
 // evaluate runs every rule on the objects of one namespace as they are
-// stored. Each object is evaluated as if it were written again unchanged (an
-// UPDATE whose old object is the stored one), which is what enforce mode
-// will do on its next write; the cross-object rules see the rest of the
-// namespace as stored.
-//
-// Unlike engine.CheckDocuments, the lookup index is not first updated with
-// the defaults enforce mode would set: those defaults are not in the
-// cluster, so a Deployment that is not spread for its sticky Service must
-// still show on the Service (SVC-012), not only on the Deployment (DEP-001).
+// stored (engine.CheckStored), with the cluster's IngressClasses for class
+// resolution.
 func evaluate(docs []engine.Document, classes []*networkingv1.IngressClass, pol *policy.Policy) ([]engine.Checked, error) {
-	idx := engine.NewIndex()
+	related := make([]any, 0, len(classes))
 	for _, ic := range classes {
-		idx.Put(ic)
+		related = append(related, ic)
 	}
-	for i := range docs {
-		if bc := docs[i].BackendConfig; bc != nil {
-			idx.Put(bc)
-		} else {
-			idx.Put(docs[i].Object)
-		}
-	}
-	opts := engine.Options{Policy: pol, Lookup: idx}
-	checked := make([]engine.Checked, 0, len(docs))
-	for i := range docs {
-		d := &docs[i]
-		if d.BackendConfig != nil {
-			checked = append(checked, engine.Checked{Doc: d, Result: engine.EvaluateBackendConfig(d.BackendConfig, opts)})
-			continue
-		}
-		res, err := engine.Evaluate(d.Object, d.Object, opts)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", d.Source, err)
-		}
-		c := engine.Checked{Doc: d, Result: res}
-		if len(res.Mutations) > 0 {
-			if c.Patch, err = engine.Diff(d.Object, res.Object); err != nil {
-				return nil, fmt.Errorf("%s: %w", d.Source, err)
-			}
-		}
-		checked = append(checked, c)
-	}
-	return checked, nil
+	return engine.CheckStored(docs, related, engine.Options{Policy: pol})
 }

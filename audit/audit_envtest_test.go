@@ -18,6 +18,7 @@ import (
 
 	"github.com/stickyguard/stickyguard/audit"
 	"github.com/stickyguard/stickyguard/engine"
+	"github.com/stickyguard/stickyguard/internal/sticky"
 )
 
 // TestAuditFindings: objects stored with the webhook off are audited with
@@ -238,9 +239,9 @@ func TestAuditPagesLargeNamespaces(t *testing.T) {
 func TestAuditOptedInNamespaces(t *testing.T) {
 	t.Parallel()
 	e := testEnv(t)
-	enforce := namespace(t, "optin-enforce", map[string]string{audit.ModeLabel: "enforce"})
-	auditNS := namespace(t, "optin-audit", map[string]string{audit.ModeLabel: "audit"})
-	off := namespace(t, "optin-off", map[string]string{audit.ModeLabel: "off"})
+	enforce := namespace(t, "optin-enforce", map[string]string{sticky.LabelMode: "enforce"})
+	auditNS := namespace(t, "optin-audit", map[string]string{sticky.LabelMode: "audit"})
+	off := namespace(t, "optin-off", map[string]string{sticky.LabelMode: "off"})
 	none := namespace(t, "optin-none", nil)
 
 	var seen []string

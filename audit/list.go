@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/stickyguard/stickyguard/engine"
+	"github.com/stickyguard/stickyguard/internal/sticky"
 	"github.com/stickyguard/stickyguard/validators"
 )
 
@@ -158,7 +159,7 @@ func (l *lister) namespaces(ctx context.Context, s Scope) ([]string, error) {
 	}
 	var sel labels.Selector
 	if s.OptedIn {
-		req, err := labels.NewRequirement(ModeLabel, selection.In, OptedInModes)
+		req, err := labels.NewRequirement(sticky.LabelMode, selection.In, OptedInModes)
 		if err != nil {
 			return nil, err
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/stickyguard/stickyguard/audit"
 	"github.com/stickyguard/stickyguard/audit/audittest"
+	"github.com/stickyguard/stickyguard/internal/sticky"
 	"github.com/stickyguard/stickyguard/policy"
 )
 
@@ -68,7 +69,7 @@ func TestAuditPeriodic(t *testing.T) {
 	t.Parallel()
 	e := testEnv(t)
 	ctx := context.Background()
-	ns := namespace(t, "periodic", map[string]string{audit.ModeLabel: "audit"})
+	ns := namespace(t, "periodic", map[string]string{sticky.LabelMode: "audit"})
 	off := namespace(t, "periodic-off", nil)
 	dep := deployment(ns, "web", "web", 3)
 	create(t, dep, service(ns, "web", stickyLB), service(ns, "broken", affinityInSelector),

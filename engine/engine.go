@@ -32,10 +32,19 @@ type Options struct {
 
 // Mutation is one default the engine filled in.
 type Mutation struct {
-	Rule    string // rule ID, e.g. SVC-005
-	Field   string // field path, e.g. spec.externalTrafficPolicy
-	Value   string // the value set, for messages
-	Message string // "<ID>: set <field>=<value>: <why>"
+	Rule  string      // rule ID, e.g. SVC-005
+	Field *field.Path // e.g. spec.externalTrafficPolicy
+	Value string      // the value set, for messages
+	Why   string      // why it was set, for messages ("" for none)
+}
+
+// Message renders the mutation as "<ID>: set <field>=<value>: <why>".
+func (m Mutation) Message() string {
+	msg := fmt.Sprintf("%s: set %s=%s", m.Rule, m.Field, m.Value)
+	if m.Why != "" {
+		msg += ": " + m.Why
+	}
+	return msg
 }
 
 // Result is the engine's answer for one object.
@@ -147,12 +156,8 @@ func (o *Options) context(rel validators.Related) *validators.Context {
 	return &validators.Context{Policy: o.Policy, Offline: o.Offline, Related: rel}
 }
 
-func (r *Result) mutated(rule, path, value, why string) {
-	msg := fmt.Sprintf("%s: set %s=%s", rule, path, value)
-	if why != "" {
-		msg += ": " + why
-	}
-	r.Mutations = append(r.Mutations, Mutation{Rule: rule, Field: path, Value: value, Message: msg})
+func (r *Result) mutated(rule string, path *field.Path, value, why string) {
+	r.Mutations = append(r.Mutations, Mutation{Rule: rule, Field: path, Value: value, Why: why})
 }
 
 // mutationWarnings turns mutations into warnings so enforce-mode users see
@@ -160,6 +165,6 @@ func (r *Result) mutated(rule, path, value, why string) {
 // mutating half already reported them.
 func (r *Result) mutationWarnings() {
 	for _, m := range r.Mutations {
-		r.Warnings = append(r.Warnings, validators.Warning{Rule: m.Rule, Field: field.NewPath(m.Field), Message: m.Message})
+		r.Warnings = append(r.Warnings, validators.Warning{Rule: m.Rule, Field: m.Field, Message: m.Message()})
 	}
 }

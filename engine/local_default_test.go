@@ -69,7 +69,7 @@ func TestLocalDefaultScope(t *testing.T) {
 			got := r.Object.(*corev1.Service).Spec.ExternalTrafficPolicy
 			var etpRules []string
 			for _, m := range r.Mutations {
-				if m.Field == "spec.externalTrafficPolicy" {
+				if m.Field.String() == "spec.externalTrafficPolicy" {
 					etpRules = append(etpRules, m.Rule)
 				}
 			}

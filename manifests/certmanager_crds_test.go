@@ -19,6 +19,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/stickyguard/stickyguard/internal/testenv"
 )
 
 // certManagerModule is pinned (version and checksum) by hack/tools/certmanager.
@@ -53,15 +55,8 @@ func certManagerCRDs(t *testing.T) string {
 // in crdDir installed, stopped when the test ends.
 func startAPIServer(t *testing.T, crdDir string) client.Client {
 	t.Helper()
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		assets = filepath.Join(repoRoot(t), "bin", "k8s")
-	}
-	for _, b := range []string{"kube-apiserver", "etcd"} {
-		if _, err := os.Stat(filepath.Join(assets, b)); err != nil {
-			t.Fatalf("%s not found in %s: build it with `make tools` (hack/build-tools.sh)", b, assets)
-		}
-	}
+	assets, err := testenv.AssetsDir()
+	require.NoError(t, err)
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
 		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: []string{crdDir}, ErrorIfPathMissing: true},

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/stickyguard/stickyguard/certs"
+	"github.com/stickyguard/stickyguard/internal/sticky"
 	"github.com/stickyguard/stickyguard/policy"
 )
 
@@ -23,7 +24,7 @@ const (
 	ns          = "stickyguard-system"
 	serviceName = "stickyguard-webhook"
 	tlsSecret   = "stickyguard-webhook-tls"
-	modeLabel   = "stickyguard.io/mode"
+	modeLabel   = sticky.LabelMode
 )
 
 // kustomizations lists every kustomization that ships, with what it must add.

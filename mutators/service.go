@@ -2,21 +2,19 @@ package mutators
 
 import (
 	corev1 "k8s.io/api/core/v1"
-)
 
-// apiDefaultTimeout is the value the API server fills in for ClientIP
-// affinity (DefaultClientIPServiceAffinitySeconds).
-const apiDefaultTimeout int32 = 10800
+	"github.com/stickyguard/stickyguard/policy"
+)
 
 // ClientIPTimeout fills spec.sessionAffinityConfig.clientIP.timeoutSeconds
 // on a ClientIP Service with timeout seconds. It sets the value when it is
-// missing (a raw manifest) and replaces the API server's default 10800 when
-// the organisation's default differs (SVC-008: by the time a webhook sees the
-// object the API server has already written 10800, so "omitted" and "10800"
-// look the same). A missing value is left to the API server when the
-// organisation's default is its default: the stored object is the same, and
-// `check` then reports what serve reports (nothing). Other values and None
-// Services are left alone.
+// missing (a raw manifest) and replaces the API server's default
+// (policy.DefaultClientIPTimeout, 10800) when the organisation's default
+// differs (SVC-008: by the time a webhook sees the object the API server has
+// already written 10800, so "omitted" and "10800" look the same). A missing
+// value is left to the API server when the organisation's default is its
+// default: the stored object is the same, and `check` then reports what serve
+// reports (nothing). Other values and None Services are left alone.
 func ClientIPTimeout(svc *corev1.Service, timeout int32) (changed bool) {
 	if svc.Spec.SessionAffinity != corev1.ServiceAffinityClientIP {
 		return false
@@ -26,9 +24,9 @@ func ClientIPTimeout(svc *corev1.Service, timeout int32) (changed bool) {
 		cur = c.ClientIP.TimeoutSeconds
 	}
 	switch {
-	case cur == nil && timeout == apiDefaultTimeout:
+	case cur == nil && timeout == policy.DefaultClientIPTimeout:
 		return false
-	case cur != nil && (*cur != apiDefaultTimeout || timeout == apiDefaultTimeout):
+	case cur != nil && (*cur != policy.DefaultClientIPTimeout || timeout == policy.DefaultClientIPTimeout):
 		return false
 	}
 	if svc.Spec.SessionAffinityConfig == nil {

@@ -10,6 +10,14 @@
 // Context.Related. The catalog of every rule (ID, severity, kinds, fix,
 // source) is Catalog(); docs/rules.md is generated from it.
 //
+// Each default stickyguard fills is declared here, beside its rule
+// (defaults.go: ServiceDefault, WorkloadDefault): the field it sets and the
+// decision whether it applies. The engine pairs each declaration with its
+// mutator; rules that judge the object as it will be stored ask the same
+// decision (EffectiveLocal).
+//
 // What does not belong here: API calls, caches, HTTP, JSON patches (see
-// webhook/), and default-filling (see mutators/).
+// webhook/), the filling itself (see mutators/, which this package never
+// imports; what both need is in internal/sticky), and the evaluation order
+// (see engine/).
 package validators

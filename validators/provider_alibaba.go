@@ -17,6 +17,8 @@ import (
 const (
 	ackFamily   = "Alibaba ACK"
 	ackSrcUsage = "kubernetes/cloud-provider-alibaba-cloud docs/usage.md"
+	// ackMaxCookieTimeout is the largest cookie-timeout CLB accepts (seconds).
+	ackMaxCookieTimeout = 86400
 )
 
 // ackCookieRe is the character set CLB accepts in a server cookie name.
@@ -85,8 +87,8 @@ func validateServiceACK(svc, _ *corev1.Service, _ *Context) (field.ErrorList, Wa
 	if k, v, _ := ackAnn(a, "cookie-timeout"); v != "" {
 		if n, err := strconv.Atoi(v); err != nil {
 			f.invalid(ack004, annPath(k), clipValue(v), "cookie-timeout must be an integer number of seconds; the CCM fails to reconcile")
-		} else if n < 1 || n > 86400 {
-			f.invalid(ack004, annPath(k), n, "cookie-timeout must be 1-86400 seconds")
+		} else if n < 1 || n > ackMaxCookieTimeout {
+			f.invalid(ack004, annPath(k), n, "cookie-timeout must be 1-"+strconv.Itoa(ackMaxCookieTimeout)+" seconds")
 		}
 	} else if on && typ == "insert" {
 		f.required(ack004, annPath(prefix+"cookie-timeout"), "cookie-timeout is mandatory for sticky-session-type insert")

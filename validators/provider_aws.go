@@ -23,7 +23,8 @@ import (
 const (
 	awsFamily          = "AWS Load Balancer Controller"
 	annAWSActionPrefix = "alb.ingress.kubernetes.io/actions."
-	awsMaxDuration     = 604800
+	awsMaxDuration     = 604800     // one week, the ELBv2 API maximum
+	awsDurationRange   = "1-604800" // awsMaxDuration in messages
 
 	awsSrcIngressDocs = "aws-load-balancer-controller docs/guide/ingress/annotations.md"
 	awsSrcServiceDocs = "aws-load-balancer-controller docs/guide/service/annotations.md"
@@ -225,7 +226,7 @@ func awsCheckAction(f *findings, key, raw string, ingAttrs map[string]string, ct
 	enabled := sc != nil && sc.Enabled != nil && *sc.Enabled
 	switch {
 	case sc != nil && sc.DurationSeconds != nil && (*sc.DurationSeconds < 1 || *sc.DurationSeconds > awsMaxDuration):
-		f.invalid(aws006, p, *sc.DurationSeconds, "targetGroupStickinessConfig.durationSeconds must be 1-604800")
+		f.invalid(aws006, p, *sc.DurationSeconds, "targetGroupStickinessConfig.durationSeconds must be "+awsDurationRange)
 	case enabled && sc.DurationSeconds == nil:
 		// The AWS API rejects enabling group stickiness without a
 		// duration; the controller passes the action through unchecked.
@@ -328,10 +329,10 @@ func awsCheckAttrs(f *findings, key, raw string, nlb bool) map[string]string {
 		return m
 	}
 	if v, ok := m["stickiness.lb_cookie.duration_seconds"]; ok && !awsDurationOK(v) {
-		f.invalid(aws006, p, clipValue(v), "stickiness.lb_cookie.duration_seconds must be an integer 1-604800")
+		f.invalid(aws006, p, clipValue(v), "stickiness.lb_cookie.duration_seconds must be an integer "+awsDurationRange)
 	}
 	if v, ok := m["stickiness.app_cookie.duration_seconds"]; ok && !awsDurationOK(v) {
-		f.invalid(aws011, p, clipValue(v), "stickiness.app_cookie.duration_seconds must be an integer 1-604800")
+		f.invalid(aws011, p, clipValue(v), "stickiness.app_cookie.duration_seconds must be an integer "+awsDurationRange)
 	}
 	if m["stickiness.type"] == "app_cookie" {
 		switch name := m["stickiness.app_cookie.cookie_name"]; {

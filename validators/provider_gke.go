@@ -200,7 +200,7 @@ func validateBackendConfigGKE(bc *BackendConfig, _ *Context) (field.ErrorList, W
 	}
 	if sa.AffinityCookieTTLSec != nil {
 		if ttl := *sa.AffinityCookieTTLSec; ttl < 0 || ttl > gkeMaxCookieTTL {
-			f.invalid(gke002, p.Child("affinityCookieTtlSec"), ttl, "must be between 0 and 86400 seconds")
+			f.invalid(gke002, p.Child("affinityCookieTtlSec"), ttl, "must be between 0 and "+strconv.Itoa(gkeMaxCookieTTL)+" seconds")
 		}
 	}
 	if (sa.TTLSet || sa.AffinityCookieTTLSec != nil) && sa.AffinityType != gkeGeneratedCookie {

@@ -31,6 +31,10 @@ const (
 	cceSourceIP   = "SOURCE_IP"
 	cceHTTPCookie = "HTTP_COOKIE"
 	cceAppCookie  = "APP_COOKIE"
+
+	// persistence_timeout limits, in minutes: SOURCE_IP and HTTP_COOKIE.
+	cceMaxSourceIPMinutes = 60
+	cceMaxCookieMinutes   = 1440
 )
 
 var (
@@ -178,9 +182,9 @@ func cceCheckOption(f *findings, a map[string]string, mode string) {
 	}
 	switch mode {
 	case cceSourceIP:
-		cceCheckManagedTimeout(f, p, opt["persistence_timeout"], 60)
+		cceCheckManagedTimeout(f, p, opt["persistence_timeout"], cceMaxSourceIPMinutes)
 	case cceHTTPCookie:
-		cceCheckManagedTimeout(f, p, opt["persistence_timeout"], 1440)
+		cceCheckManagedTimeout(f, p, opt["persistence_timeout"], cceMaxCookieMinutes)
 	case cceAppCookie:
 		var name string
 		if rawName, ok := opt["app_cookie_name"]; !ok {
@@ -250,9 +254,9 @@ func cceCheckCCM(f *findings, a map[string]string) {
 	}
 	if rawT, ok := opt["persistence_timeout"]; ok && string(rawT) != "null" {
 		var n int32
-		limit := int32(60)
+		limit := int32(cceMaxSourceIPMinutes)
 		if typ == cceHTTPCookie {
-			limit = 1440
+			limit = cceMaxCookieMinutes
 		}
 		if err := json.Unmarshal(rawT, &n); err != nil {
 			f.invalid(cce011, p, clipValue(string(rawT)), "persistence_timeout must be a JSON number; a string voids the option")

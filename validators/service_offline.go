@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 // Offline-only Service rules: what the API server rejects at decode, drops
@@ -142,7 +144,7 @@ func validateServiceAPIChecks(svc, _ *corev1.Service, _ *Context) (field.ErrorLi
 		f.notSupported(svcD04, sp.Child("sessionAffinity"), clipEcho(string(svc.Spec.SessionAffinity)), []string{"ClientIP", "None"}, "the values are case-sensitive")
 	}
 	if c := svc.Spec.SessionAffinityConfig; c != nil && c.ClientIP != nil && c.ClientIP.TimeoutSeconds != nil {
-		if t := *c.ClientIP.TimeoutSeconds; t <= 0 || t > 86400 {
+		if t := *c.ClientIP.TimeoutSeconds; t <= 0 || t > policy.MaxAPITimeout {
 			f.invalid(svcD05, sp.Child("sessionAffinityConfig", "clientIP", "timeoutSeconds"), t, "")
 		}
 	}

@@ -24,14 +24,6 @@ import (
 // synced; the review then fails with 500 (the failure policy decides).
 var ErrCacheNotSynced = errors.New("the informer cache has not synced yet")
 
-// CachedObjects are the kinds stickyguard caches (RBAC: get, list, watch).
-func CachedObjects() []client.Object {
-	return []client.Object{
-		&corev1.Service{}, &appsv1.Deployment{}, &appsv1.StatefulSet{}, &networkingv1.Ingress{},
-		&networkingv1.IngressClass{}, &corev1.Namespace{},
-	}
-}
-
 // CacheLookup is the live engine.Lookup, backed by the informers' stores
 // and stickyguard's indexes on them. It never calls the API server and
 // never copies: objects it returns are the cache's own and must not be
@@ -60,7 +52,9 @@ type indexedInformer interface {
 }
 
 // NewCacheLookup adds stickyguard's indexes and event handler to the
-// informers of CachedObjects on c (which must not be started yet) and
+// informers of Services, Deployments, StatefulSets, Ingresses and
+// IngressClasses (and Namespaces, for CacheModes) on c (which must not be
+// started yet) and
 // returns the Lookup reading their stores. With backendConfigs it also
 // watches GKE BackendConfigs (see WatchBackendConfigs).
 func NewCacheLookup(ctx context.Context, c cache.Cache, backendConfigs bool) (*CacheLookup, error) {

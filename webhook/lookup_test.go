@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/stickyguard/stickyguard/engine"
+	"github.com/stickyguard/stickyguard/internal/sticky"
 )
 
 // randomLabels draws a small label set from a small alphabet, so selectors
@@ -270,10 +271,10 @@ func TestStripForCache(t *testing.T) {
 	assert.Empty(t, out.(*corev1.Service).Status.LoadBalancer.Ingress)
 	assert.NotEmpty(t, out.(*corev1.Service).Spec.Selector)
 
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop", Labels: map[string]string{LabelMode: "enforce"}}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop", Labels: map[string]string{sticky.LabelMode: "enforce"}}}
 	out, err = StripForCache(ns)
 	require.NoError(t, err)
-	assert.Equal(t, "enforce", out.(*corev1.Namespace).Labels[LabelMode], "the mode label is read from the cache")
+	assert.Equal(t, "enforce", out.(*corev1.Namespace).Labels[sticky.LabelMode], "the mode label is read from the cache")
 	out, err = StripForCache("not an object")
 	assert.NoError(t, err)
 	assert.Equal(t, "not an object", out)

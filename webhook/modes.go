@@ -8,10 +8,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-)
 
-// LabelMode is the namespace label that opts a namespace in.
-const LabelMode = "stickyguard.io/mode"
+	"github.com/stickyguard/stickyguard/internal/sticky"
+)
 
 // Mode is how stickyguard treats the objects of one namespace.
 type Mode string
@@ -51,11 +50,11 @@ type ModeSource interface {
 // warning for the user when the namespace is not (properly) opted in.
 func resolveMode(label string, found, forceAudit bool, namespace string) (m Mode, note string) {
 	if !found {
-		return ModeOff, fmt.Sprintf("stickyguard: namespace %q has no %s label (enforce or audit); nothing was checked", namespace, LabelMode)
+		return ModeOff, fmt.Sprintf("stickyguard: namespace %q has no %s label (enforce or audit); nothing was checked", namespace, sticky.LabelMode)
 	}
 	m, ok := ParseMode(label)
 	if !ok {
-		return ModeOff, fmt.Sprintf("stickyguard: namespace %q has %s=%q, which is neither enforce nor audit; nothing was checked", namespace, LabelMode, label)
+		return ModeOff, fmt.Sprintf("stickyguard: namespace %q has %s=%q, which is neither enforce nor audit; nothing was checked", namespace, sticky.LabelMode, label)
 	}
 	if m == ModeEnforce && forceAudit {
 		m = ModeAudit
@@ -86,7 +85,7 @@ func (c *CacheModes) ModeLabel(ctx context.Context, namespace string) (string, b
 	if c.Synced == nil || c.Synced() {
 		err := c.Cache.Get(ctx, key, &ns, client.UnsafeDisableDeepCopy)
 		if err == nil {
-			v, ok := ns.Labels[LabelMode]
+			v, ok := ns.Labels[sticky.LabelMode]
 			return v, ok, nil
 		}
 		if !apierrors.IsNotFound(err) {
@@ -101,6 +100,6 @@ func (c *CacheModes) ModeLabel(ctx context.Context, namespace string) (string, b
 		}
 		return "", false, fmt.Errorf("getting namespace %s: %w", namespace, err)
 	}
-	v, ok := ns.Labels[LabelMode]
+	v, ok := ns.Labels[sticky.LabelMode]
 	return v, ok, nil
 }

@@ -12,12 +12,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/stickyguard/stickyguard/internal/sticky"
 )
 
 func namespace(name, mode string) *corev1.Namespace {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	if mode != "" {
-		ns.Labels = map[string]string{LabelMode: mode}
+		ns.Labels = map[string]string{sticky.LabelMode: mode}
 	}
 	return ns
 }

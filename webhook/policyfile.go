@@ -64,6 +64,14 @@ func (p *PolicyFile) ReadyCheck(_ *http.Request) error {
 	return fmt.Errorf("no valid policy loaded from %s: %v", p.path, p.lastErr)
 }
 
+// LastError says why the file on disk is not in force (nil when it is):
+// unreadable, or an invalid version that Reload rejected.
+func (p *PolicyFile) LastError() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastErr
+}
+
 // Reload reads the file and swaps the policy in when it changed and is
 // valid. It reports whether a new policy is now in force.
 func (p *PolicyFile) Reload() bool {

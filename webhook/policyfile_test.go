@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -39,8 +40,12 @@ func TestPolicyFileReloads(t *testing.T) {
 		require.NoError(t, <-done)
 	}()
 
+	require.ErrorIs(t, p.LastError(), os.ErrNotExist)
 	writeFile(t, path, "kind: Nonsense\n")
-	time.Sleep(100 * time.Millisecond)
+	// The watcher has read the invalid version once its error replaces
+	// "file not found"; only then does "not loaded" prove anything.
+	require.Eventually(t, func() bool { err := p.LastError(); return err != nil && !errors.Is(err, os.ErrNotExist) },
+		5*time.Second, 10*time.Millisecond)
 	assert.Nil(t, p.Current(), "an invalid first version is not loaded")
 	assert.ErrorContains(t, p.ReadyCheck(nil), "no valid policy")
 
@@ -50,8 +55,11 @@ func TestPolicyFileReloads(t *testing.T) {
 	assert.NoError(t, p.ReadyCheck(nil))
 	first := p.Current()
 
+	require.NoError(t, p.LastError())
 	writeFile(t, path, validPolicy+"rules: {NOPE-001: warn}\n")
-	time.Sleep(100 * time.Millisecond)
+	require.Eventually(t, func() bool { return p.LastError() != nil }, 5*time.Second, 10*time.Millisecond,
+		"the watcher reads the invalid version")
+	assert.ErrorContains(t, p.LastError(), "NOPE-001")
 	assert.Same(t, first, p.Current(), "an invalid new version keeps the old policy")
 	assert.NoError(t, p.ReadyCheck(nil), "and readiness")
 

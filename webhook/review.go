@@ -39,18 +39,14 @@ func newReviewServer(wh *admission.Webhook) reviewServer {
 	return reviewServer{wh: wh, log: log}
 }
 
-// maxReviewBytes is controller-runtime's bound on a review body (two 3 MiB
-// objects and the review around them); limitBody applies the configured,
-// usually equal, bound first.
-const maxReviewBytes = 7 << 20
-
 func (s reviewServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body == nil || r.Body == http.NoBody {
 		s.fail(w, http.StatusBadRequest, errors.New("request body is empty"))
 		return
 	}
 	defer r.Body.Close()
-	lr := &io.LimitedReader{R: r.Body, N: maxReviewBytes}
+	// The hard bound; limitBody applies the configured (usually equal) one first.
+	lr := &io.LimitedReader{R: r.Body, N: DefaultMaxRequestBytes}
 	bp := bodyPool.Get().(*[]byte)
 	body, err := readAll(lr, (*bp)[:0], r.ContentLength)
 	defer func() {
@@ -66,7 +62,7 @@ func (s reviewServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if lr.N <= 0 {
-		s.fail(w, http.StatusRequestEntityTooLarge, fmt.Errorf("request entity is too large; limit is %d bytes", maxReviewBytes))
+		s.fail(w, http.StatusRequestEntityTooLarge, fmt.Errorf("request entity is too large; limit is %d bytes", DefaultMaxRequestBytes))
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
@@ -98,7 +94,7 @@ const maxPooledBody = 1 << 20
 // readAll reads r into buf (grown as needed), sized from the
 // Content-Length when the client sent one.
 func readAll(r io.Reader, buf []byte, size int64) ([]byte, error) {
-	if size > 0 && size < maxReviewBytes && int64(cap(buf)) < size+1 {
+	if size > 0 && size < DefaultMaxRequestBytes && int64(cap(buf)) < size+1 {
 		buf = make([]byte, 0, size+1)
 	}
 	for {

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -97,6 +98,49 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	if opts.RESTConfig == nil {
 		return nil, errors.New("no Kubernetes client configuration")
 	}
+	opts.setDefaults()
+	s := &Server{opts: opts, checks: map[string]healthz.Checker{}}
+	scheme := NewScheme()
+	mgr, err := newManager(opts, scheme)
+	if err != nil {
+		return nil, fmt.Errorf("creating the manager: %w", err)
+	}
+	s.mgr = mgr
+	watchBC, why := WatchBackendConfigs(context.Background(), mgr.GetRESTMapper(), mgr.GetClient())
+	opts.Log.Info(why)
+	if s.lookup, err = NewCacheLookup(context.Background(), mgr.GetCache(), watchBC); err != nil {
+		return nil, err
+	}
+	metrics, err := NewMetrics(opts.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("registering metrics: %w", err)
+	}
+	policyReady, err := s.addRunnables()
+	if err != nil {
+		return nil, err
+	}
+	// The manager runs the webhook server once it has been asked for it.
+	whServer := mgr.GetWebhookServer()
+	hooks := HTTPHandlers(Deps{
+		Scheme:     scheme,
+		Lookup:     s.lookup,
+		Modes:      &CacheModes{Cache: mgr.GetCache(), API: mgr.GetAPIReader(), Synced: s.lookup.Synced},
+		Policy:     s.policy,
+		ForceAudit: opts.ForceAudit,
+		Metrics:    metrics,
+		Log:        opts.Log.WithName("admission"),
+	}, opts.MaxRequestBytes)
+	for _, r := range Routes() {
+		whServer.Register(r.Path, hooks[r.Path])
+	}
+	if err := s.addChecks(whServer, policyReady); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// setDefaults fills the options left zero.
+func (opts *ServerOptions) setDefaults() {
 	if opts.Port == 0 {
 		opts.Port = DefaultPort
 	}
@@ -112,8 +156,12 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	if opts.Log.GetSink() == nil {
 		opts.Log = logr.Discard()
 	}
-	s := &Server{opts: opts, checks: map[string]healthz.Checker{}}
+}
 
+// newManager builds the controller-runtime manager: the TLS webhook server,
+// the informer cache, metrics and probes, and leader election for the
+// periodic audit only.
+func newManager(opts ServerOptions, scheme *runtime.Scheme) (manager.Manager, error) {
 	http2 := opts.EnableHTTP2
 	whServer := ctrlwebhook.NewServer(ctrlwebhook.Options{
 		Host:    opts.Host,
@@ -128,9 +176,8 @@ func NewServer(opts ServerOptions) (*Server, error) {
 			}
 		}},
 	})
-	scheme := NewScheme()
 	gst := opts.GracefulShutdownTimeout
-	mgr, err := manager.New(opts.RESTConfig, manager.Options{
+	return manager.New(opts.RESTConfig, manager.Options{
 		Scheme: scheme,
 		Logger: opts.Log,
 		Cache: cache.Options{
@@ -151,19 +198,14 @@ func NewServer(opts ServerOptions) (*Server, error) {
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
 	})
-	if err != nil {
-		return nil, fmt.Errorf("creating the manager: %w", err)
-	}
-	s.mgr = mgr
-	// The manager runs the webhook server once it has been asked for it.
-	whServer = mgr.GetWebhookServer()
+}
 
-	watchBC, why := WatchBackendConfigs(context.Background(), mgr.GetRESTMapper(), mgr.GetClient())
-	opts.Log.Info(why)
-	if s.lookup, err = NewCacheLookup(context.Background(), mgr.GetCache(), watchBC); err != nil {
-		return nil, err
-	}
-	policyReady := healthz.Ping
+// addRunnables adds the policy file watcher (or sets the built-in policy),
+// the GC tuner and the periodic audit to the manager. It returns the
+// policy's readiness check.
+func (s *Server) addRunnables() (healthz.Checker, error) {
+	opts, mgr := s.opts, s.mgr
+	policyReady := healthz.Checker(healthz.Ping)
 	if opts.PolicyFile != "" {
 		pf := NewPolicyFile(opts.PolicyFile, opts.PolicyPollInterval, opts.Log)
 		if err := mgr.Add(pf); err != nil {
@@ -176,10 +218,6 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	if err := mgr.Add(&GCTuner{Headroom: opts.GCHeadroom, Log: opts.Log.WithName("gc")}); err != nil {
 		return nil, err
 	}
-	metrics, err := NewMetrics(opts.Registry)
-	if err != nil {
-		return nil, fmt.Errorf("registering metrics: %w", err)
-	}
 	if opts.AuditInterval > 0 {
 		p, err := audit.NewPeriodic(mgr.GetClient(), mgr.GetAPIReader(), opts.AuditInterval,
 			s.policy.Current, opts.Registry, opts.Log.WithName("audit"))
@@ -190,19 +228,12 @@ func NewServer(opts ServerOptions) (*Server, error) {
 			return nil, err
 		}
 	}
-	hooks := HTTPHandlers(Deps{
-		Scheme:     scheme,
-		Lookup:     s.lookup,
-		Modes:      &CacheModes{Cache: mgr.GetCache(), API: mgr.GetAPIReader(), Synced: s.lookup.Synced},
-		Policy:     s.policy,
-		ForceAudit: opts.ForceAudit,
-		Metrics:    metrics,
-		Log:        opts.Log.WithName("admission"),
-	}, opts.MaxRequestBytes)
-	for _, r := range Routes() {
-		whServer.Register(r.Path, hooks[r.Path])
-	}
+	return policyReady, nil
+}
 
+// addChecks registers the readiness checks (shutdown, webhook TLS, cache,
+// policy) and the liveness ping.
+func (s *Server) addChecks(whServer ctrlwebhook.Server, policyReady healthz.Checker) error {
 	s.checks["shutdown"] = func(*http.Request) error {
 		if s.draining.Load() {
 			return errors.New("shutting down")
@@ -215,14 +246,11 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	s.checks["cache"] = s.lookup.ReadyCheck
 	s.checks["policy"] = policyReady
 	for name, c := range s.checks {
-		if err := mgr.AddReadyzCheck(name, c); err != nil {
-			return nil, err
+		if err := s.mgr.AddReadyzCheck(name, c); err != nil {
+			return err
 		}
 	}
-	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return s.mgr.AddHealthzCheck("ping", healthz.Ping)
 }
 
 // Ready runs the readiness checks (what /readyz answers).

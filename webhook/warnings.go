@@ -110,7 +110,7 @@ func auditDeny(e *field.Error) string {
 
 // auditSet renders a withheld mutation in audit mode.
 func auditSet(m engine.Mutation) string {
-	return "[audit] would set " + m.Field + "=" + m.Value + " (" + m.Rule + ")"
+	return "[audit] would set " + m.Field.String() + "=" + m.Value + " (" + m.Rule + ")"
 }
 
 // exemptWarning names the exemption and its (sanitised) reason.

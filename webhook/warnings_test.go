@@ -51,7 +51,7 @@ func TestNotesDeduplicateAndBound(t *testing.T) {
 
 	n = notes{}
 	for i := 0; i < maxAuditAnnotations+3; i++ {
-		n.wouldSet(engine.Mutation{Rule: "SVC-005", Field: "spec.x", Value: strings.Repeat("v", i+1)})
+		n.wouldSet(engine.Mutation{Rule: "SVC-005", Field: field.NewPath("spec", "x"), Value: strings.Repeat("v", i+1)})
 	}
 	assert.Len(t, n.annotations, maxAuditAnnotations)
 	assert.Contains(t, n.annotations, "would-set-1")
@@ -66,7 +66,7 @@ func TestFormats(t *testing.T) {
 	e := field.Invalid(p, "ClientIP", "SVC-001: the detail; fix: move it").WithOrigin("SVC-001")
 	assert.Equal(t, "[audit] would deny SVC-001: spec.selector[sessionAffinity]: the detail; fix: move it", auditDeny(e))
 	assert.Equal(t, "[audit] would set spec.externalTrafficPolicy=Local (SVC-005)",
-		auditSet(engine.Mutation{Rule: "SVC-005", Field: "spec.externalTrafficPolicy", Value: "Local"}))
+		auditSet(engine.Mutation{Rule: "SVC-005", Field: field.NewPath("spec", "externalTrafficPolicy"), Value: "Local"}))
 	assert.Equal(t, "SVC-002 metadata.annotations[x]: detail",
 		ruleWarning(validators.Warning{Rule: "SVC-002", Field: field.NewPath("metadata", "annotations").Key("x"), Message: "SVC-002: detail"}))
 	assert.Equal(t, "DEP-002: rollout", ruleWarning(validators.Warning{Rule: "DEP-002", Message: "DEP-002: rollout"}))

@@ -8,9 +8,7 @@ package audittest
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +18,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/stickyguard/stickyguard/internal/testenv"
 )
 
 // Env is a running control plane.
@@ -32,8 +32,7 @@ type Env struct {
 
 // Root returns the repository root.
 func Root() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	return testenv.RepoRoot()
 }
 
 // Start starts kube-apiserver and etcd from KUBEBUILDER_ASSETS (default
@@ -41,14 +40,9 @@ func Root() string {
 // when the binaries are missing.
 func Start() (*Env, error) {
 	root := Root()
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		assets = filepath.Join(root, "bin", "k8s")
-	}
-	for _, bin := range []string{"kube-apiserver", "etcd"} {
-		if _, err := os.Stat(filepath.Join(assets, bin)); err != nil {
-			return nil, fmt.Errorf("%s not found in %s: run make test (it builds the control plane)", bin, assets)
-		}
+	assets, err := testenv.AssetsDir()
+	if err != nil {
+		return nil, err
 	}
 	te := &envtest.Environment{
 		BinaryAssetsDirectory: assets,

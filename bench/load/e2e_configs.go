@@ -15,6 +15,8 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
+
+	"github.com/stickyguard/stickyguard/internal/sticky"
 )
 
 // The end-to-end mode's admission configurations besides "none".
@@ -72,7 +74,7 @@ func stickyguardAdmission(h *Harness, addr string) (*admission, error) {
 // entries.
 func optInSelector() *metav1.LabelSelector {
 	return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
-		{Key: "stickyguard.io/mode", Operator: metav1.LabelSelectorOpIn, Values: []string{"enforce"}},
+		{Key: sticky.LabelMode, Operator: metav1.LabelSelectorOpIn, Values: []string{"enforce"}},
 		{Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: []string{"kube-system", "stickyguard-system"}},
 	}}
 }

@@ -23,6 +23,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/stickyguard/stickyguard/internal/sticky"
 )
 
 // Harness owns everything a mode starts: the control plane, serve, the
@@ -154,7 +156,7 @@ func (h *Harness) StartControlPlane() error {
 func (h *Harness) Namespace(ctx context.Context, name, mode string) error {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	if mode != "" {
-		ns.Labels = map[string]string{"stickyguard.io/mode": mode}
+		ns.Labels = map[string]string{sticky.LabelMode: mode}
 	}
 	_, err := h.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {

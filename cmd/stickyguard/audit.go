@@ -19,6 +19,8 @@ import (
 
 	"github.com/stickyguard/stickyguard/audit"
 	"github.com/stickyguard/stickyguard/engine"
+	"github.com/stickyguard/stickyguard/internal/sticky"
+	"github.com/stickyguard/stickyguard/policy"
 )
 
 type auditOptions struct {
@@ -32,9 +34,62 @@ type auditOptions struct {
 	apply       bool
 	pageSize    int64
 	timeout     time.Duration
+	args        []string // positional arguments (none are accepted)
 }
 
 func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := parseAuditFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitError
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "stickyguard audit: "+format+"\n", a...)
+		return exitError
+	}
+	if err := o.check(); err != nil {
+		return fail("%v", err)
+	}
+	pol, err := loadPolicy(o.policyFile)
+	if err != nil {
+		return fail("%v", err)
+	}
+	cfg, contextNS, err := auditRESTConfig(o)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if o.namespace == "" && !o.all && !o.optedIn {
+		o.namespace = contextNS
+	}
+	c, err := client.New(cfg, client.Options{Scheme: clientgoscheme.Scheme})
+	if err != nil {
+		return fail("%v", err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, reports, err := auditCluster(ctx, c, o, pol, stderr)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if o.output == "policyreport" {
+		err = audit.WritePolicyReports(stdout, reports)
+	} else {
+		err = writeReport(stdout, rep, o.output)
+	}
+	if err != nil {
+		return fail("writing output: %v", err)
+	}
+	if rep.Denied() > 0 {
+		return exitDenied
+	}
+	return exitOK
+}
+
+// parseAuditFlags parses the audit command line; flag.ErrHelp for -h.
+func parseAuditFlags(args []string, stderr io.Writer) (auditOptions, error) {
 	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o auditOptions
@@ -44,7 +99,7 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.namespace, "namespace", "", "same as -n")
 	fs.BoolVar(&o.all, "all-namespaces", false, "audit every namespace")
 	fs.BoolVar(&o.all, "A", false, "same as --all-namespaces")
-	fs.BoolVar(&o.optedIn, "opted-in", false, "audit the namespaces labelled "+audit.ModeLabel+"=enforce or audit")
+	fs.BoolVar(&o.optedIn, "opted-in", false, "audit the namespaces labelled "+sticky.LabelMode+"=enforce or audit")
 	fs.StringVar(&o.output, "o", "text", "output format: text, json or policyreport")
 	fs.StringVar(&o.output, "output", "text", "same as -o")
 	fs.StringVar(&o.policyFile, "policy", "", "policy file (YAML, kind Policy); built-in defaults when empty")
@@ -60,25 +115,24 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
+		return o, err
 	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "stickyguard audit: "+format+"\n", a...)
-		return exitError
-	}
-	if fs.NArg() > 0 {
-		return fail("unexpected arguments %q (audit reads the cluster; use check for files)", fs.Args())
+	o.args = fs.Args()
+	return o, nil
+}
+
+// check rejects option combinations that make no sense.
+func (o *auditOptions) check() error {
+	if len(o.args) > 0 {
+		return fmt.Errorf("unexpected arguments %q (audit reads the cluster; use check for files)", o.args)
 	}
 	switch o.output {
 	case "text", "json", "policyreport":
 	default:
-		return fail("-o must be text, json or policyreport, got %q", o.output)
+		return fmt.Errorf("-o must be text, json or policyreport, got %q", o.output)
 	}
 	if o.pageSize <= 0 {
-		return fail("--page-size must be positive, got %d", o.pageSize)
+		return fmt.Errorf("--page-size must be positive, got %d", o.pageSize)
 	}
 	scopes := 0
 	for _, set := range []bool{o.namespace != "", o.all, o.optedIn} {
@@ -87,26 +141,15 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	if scopes > 1 {
-		return fail("-n, --all-namespaces and --opted-in are mutually exclusive")
+		return errors.New("-n, --all-namespaces and --opted-in are mutually exclusive")
 	}
-	pol, err := loadPolicy(o.policyFile)
-	if err != nil {
-		return fail("%v", err)
-	}
-	cfg, contextNS, err := auditRESTConfig(o)
-	if err != nil {
-		return fail("%v", err)
-	}
-	if scopes == 0 {
-		o.namespace = contextNS
-	}
-	c, err := client.New(cfg, client.Options{Scheme: clientgoscheme.Scheme})
-	if err != nil {
-		return fail("%v", err)
-	}
+	return nil
+}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+// auditCluster runs the audit, namespace by namespace: the report for
+// text and JSON, the PolicyReports for -o policyreport, applied with --apply.
+// Run's warnings go to stderr.
+func auditCluster(ctx context.Context, c client.Client, o auditOptions, pol *policy.Policy, stderr io.Writer) (*engine.Report, []*unstructured.Unstructured, error) {
 	rep := &engine.Report{Results: []engine.ReportResult{}, Skipped: []engine.ReportSkipped{}}
 	var reports []*unstructured.Unstructured
 	now := time.Now()
@@ -130,7 +173,7 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return nil
 	})
 	if err != nil {
-		return fail("%v", err)
+		return nil, nil, err
 	}
 	for _, w := range st.Warnings {
 		fmt.Fprintf(stderr, "stickyguard audit: warning: %s\n", w)
@@ -138,18 +181,7 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if st.Namespaces == 0 {
 		fmt.Fprintln(stderr, "stickyguard audit: no namespace matched")
 	}
-	if o.output == "policyreport" {
-		err = audit.WritePolicyReports(stdout, reports)
-	} else {
-		err = writeReport(stdout, rep, o.output)
-	}
-	if err != nil {
-		return fail("writing output: %v", err)
-	}
-	if rep.Denied() > 0 {
-		return exitDenied
-	}
-	return exitOK
+	return rep, reports, nil
 }
 
 // applyReport writes one report and says so on stderr (stdout carries the

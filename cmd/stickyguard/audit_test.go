@@ -21,6 +21,7 @@ import (
 
 	"github.com/stickyguard/stickyguard/audit"
 	"github.com/stickyguard/stickyguard/audit/audittest"
+	"github.com/stickyguard/stickyguard/internal/sticky"
 )
 
 // TestAuditFlags: flag errors exit 2 before any request.
@@ -68,7 +69,7 @@ func TestAuditCommand(t *testing.T) {
 		}
 	}
 	// A broken namespace (opted in) and a clean one (not opted in).
-	broken := newNS("cli-broken", map[string]string{audit.ModeLabel: "audit"})
+	broken := newNS("cli-broken", map[string]string{sticky.LabelMode: "audit"})
 	clean := newNS("cli-clean", nil)
 	for _, o := range []client.Object{
 		svc(broken, "web", map[string]string{"app": "web", "sessionAffinity": "ClientIP"}),

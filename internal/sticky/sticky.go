@@ -2,6 +2,10 @@ package sticky
 
 import corev1 "k8s.io/api/core/v1"
 
+// LabelMode is the namespace label that opts a namespace in (enforce or
+// audit): the webhook's mode and the audit's --opted-in both read it.
+const LabelMode = "stickyguard.io/mode"
+
 // stickyguard's own annotation keys.
 const (
 	// AnnKeepTrafficPolicy opts a Service out of the externalTrafficPolicy

@@ -27,6 +27,8 @@ import (
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/stickyguard/stickyguard/internal/sticky"
+	"github.com/stickyguard/stickyguard/internal/testenv"
 	"github.com/stickyguard/stickyguard/webhook"
 )
 
@@ -105,21 +107,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// assetsDir is KUBEBUILDER_ASSETS, or bin/k8s of the repository. Missing
-// binaries fail the test: the proof must not be skipped.
-func assetsDir() (string, error) {
-	dir := os.Getenv("KUBEBUILDER_ASSETS")
-	if dir == "" {
-		dir = filepath.Join(repoRoot(), "bin", "k8s")
-	}
-	for _, b := range []string{"kube-apiserver", "etcd"} {
-		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
-			return "", fmt.Errorf("%s not found in %s: run make tools (hack/build-tools.sh builds the control plane)", b, dir)
-		}
-	}
-	return dir, nil
-}
-
 // apiserver starts the control plane once for the package.
 func apiserver(t *testing.T) *controlPlane {
 	t.Helper()
@@ -130,7 +117,7 @@ func apiserver(t *testing.T) *controlPlane {
 
 func startControlPlane() error {
 	logf.SetLogger(logr.Discard())
-	assets, err := assetsDir()
+	assets, err := testenv.AssetsDir()
 	if err != nil {
 		return err
 	}
@@ -180,7 +167,7 @@ func (c *controlPlane) createNamespace(t *testing.T, name, mode string) {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	if mode != "" {
-		ns.Labels = map[string]string{webhook.LabelMode: mode}
+		ns.Labels = map[string]string{sticky.LabelMode: mode}
 	}
 	require.NoError(t, c.client.Create(testCtx(t), ns))
 }

@@ -102,7 +102,7 @@ func findings(r *engine.Result) []string {
 		out = append(out, "warning "+w.String())
 	}
 	for _, m := range r.Mutations {
-		out = append(out, "mutation "+m.Message)
+		out = append(out, "mutation "+m.Message())
 	}
 	return out
 }

@@ -16,6 +16,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/stickyguard/stickyguard/internal/sticky"
 )
 
 const annACKPersistence = "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-persistence-timeout"
@@ -314,7 +316,7 @@ func TestIgnoreAnnotationExempts(t *testing.T) {
 // the server then reads it with one GET, so it is enforced at once.
 func TestNewNamespaceIsEnforcedAtOnce(t *testing.T) {
 	c, _ := newClient(t)
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: uniq("fresh"), Labels: map[string]string{"stickyguard.io/mode": "enforce"}}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: uniq("fresh"), Labels: map[string]string{sticky.LabelMode: "enforce"}}}
 	require.NoError(t, c.Create(ctx(t), ns))
 	err := c.Create(ctx(t), service(ns.Name, "broken", "web", brokenSelector))
 	requireInvalid(t, err, map[string]string{"spec.selector[sessionAffinity]": "SVC-001"})

@@ -19,6 +19,8 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/stickyguard/stickyguard/internal/sticky"
+	"github.com/stickyguard/stickyguard/internal/testenv"
 	"github.com/stickyguard/stickyguard/webhook"
 )
 
@@ -41,20 +43,6 @@ func repoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// assetsDir is KUBEBUILDER_ASSETS, or bin/k8s of the repository.
-func assetsDir() (string, error) {
-	dir := os.Getenv("KUBEBUILDER_ASSETS")
-	if dir == "" {
-		dir = filepath.Join(repoRoot(), "bin", "k8s")
-	}
-	for _, b := range []string{"kube-apiserver", "etcd"} {
-		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
-			return "", fmt.Errorf("%s not found in %s: run make test (it builds the control plane)", b, dir)
-		}
-	}
-	return dir, nil
-}
-
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
@@ -66,7 +54,7 @@ func run(m *testing.M) int {
 	} else {
 		logf.SetLogger(logr.Discard())
 	}
-	assets, err := assetsDir()
+	assets, err := testenv.AssetsDir()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL: webhook integration tests:", err)
 		return 1
@@ -139,7 +127,7 @@ func createNamespaces() error {
 	for name, mode := range map[string]string{nsEnforce: "enforce", nsAudit: "audit", nsPlain: ""} {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 		if mode != "" {
-			ns.Labels = map[string]string{webhook.LabelMode: mode}
+			ns.Labels = map[string]string{sticky.LabelMode: mode}
 		}
 		if err := c.Create(ctx, ns); err != nil {
 			return fmt.Errorf("creating namespace %s: %w", name, err)

@@ -24,7 +24,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/stickyguard/stickyguard/webhook"
+	"github.com/stickyguard/stickyguard/internal/sticky"
 )
 
 // realworldDir holds the real-world valid set: configurations as users
@@ -145,7 +145,7 @@ func prepare(t *testing.T, obj *unstructured.Unstructured, ns string, namespaced
 func enforceNamespace(t *testing.T, c client.Client) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-		Name: uniq("realworld"), Labels: map[string]string{webhook.LabelMode: "enforce"},
+		Name: uniq("realworld"), Labels: map[string]string{sticky.LabelMode: "enforce"},
 	}}
 	require.NoError(t, c.Create(ctx(t), ns))
 	probe := service(ns.Name, "probe", "probe", brokenSelector)

@@ -8,7 +8,8 @@
 #   hack/kind/cluster.sh env           prints PATH/KIND/KUBECONFIG exports
 # Settings: KIND_WORKERS (2), KIND_DOCKER_SHIM (auto | 1 | 0: put
 # hack/kind/docker-shim first in PATH; auto = when `docker run --privileged`
-# cannot start a container here), KIND_KUBECONFIG (.work/kind/kubeconfig).
+# cannot start a container here), KIND_KUBECONFIG (.work/kind/kubeconfig),
+# KIND_REUSE=1 (up: keep a cluster of that name if one exists).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -55,6 +56,10 @@ cluster_config() {
 
 up() {
 	local name=$1 t0
+	if [ "${KIND_REUSE:-}" = 1 ] && "$KIND" get clusters 2>/dev/null | grep -qx "$name"; then
+		log "KIND_REUSE=1: using the existing cluster $name"
+		return
+	fi
 	"$root/hack/kind/node-image.sh"
 	setup_path
 	mkdir -p "$(dirname "$KIND_KUBECONFIG")"

@@ -150,7 +150,7 @@ inputs_hash() {
 		echo "$PACKAGES"
 		cat "$KIND_BIN"/*.version "$root"/bin/k8s/*.version
 		tar -C "$root/hack/kind" -c node | sha256sum
-		sha256sum "$0"
+		sha256sum <"$0"
 	} | sha256sum | cut -c1-16
 }
 

@@ -104,7 +104,7 @@ func ApplyOverrides(errs field.ErrorList, warns Warnings, pol *policy.Policy) (f
 		switch pol.Override(e.Origin) {
 		case policy.OverrideDisabled:
 		case policy.OverrideWarn:
-			outW = append(outW, Warning{Rule: e.Origin, Field: fieldPathOf(e), Value: e.BadValue, Message: e.Detail})
+			outW = append(outW, Warning{Rule: e.Origin, Field: fieldPathOf(e), Value: e.BadValue, Detail: e.Detail})
 		default:
 			outE = append(outE, e)
 		}
@@ -115,13 +115,13 @@ func ApplyOverrides(errs field.ErrorList, warns Warnings, pol *policy.Policy) (f
 		case policy.OverrideDeny:
 			var e *field.Error
 			if w.Field == nil {
-				e = field.Forbidden(field.NewPath("metadata"), w.Message)
+				e = field.Forbidden(field.NewPath("metadata"), w.Detail)
 			} else if w.Value != nil {
-				e = field.Invalid(w.Field, w.Value, w.Message)
+				e = field.Invalid(w.Field, w.Value, w.Detail)
 			} else {
-				e = field.Forbidden(w.Field, w.Message)
+				e = field.Forbidden(w.Field, w.Detail)
 			}
-			outE = append(outE, fitConverted(e).WithOrigin(w.Rule))
+			outE = append(outE, fitConverted(e.WithOrigin(w.Rule)))
 		default:
 			outW = append(outW, w)
 		}

@@ -41,10 +41,10 @@ func Findings(checked []engine.Checked) []Finding {
 			continue
 		}
 		for _, e := range c.Result.Errors {
-			out = append(out, Finding{Rule: validators.RuleOf(e), Result: ResultFail, Field: e.Field, Message: e.ErrorBody(), Doc: c.Doc, UID: uid})
+			out = append(out, Finding{Rule: validators.RuleOf(e), Result: ResultFail, Field: e.Field, Message: validators.Rendered(e).ErrorBody(), Doc: c.Doc, UID: uid})
 		}
 		for _, w := range c.Result.Warnings {
-			f := Finding{Rule: w.Rule, Result: ResultWarn, Message: w.Message, Doc: c.Doc, UID: uid}
+			f := Finding{Rule: w.Rule, Result: ResultWarn, Message: w.Message(), Doc: c.Doc, UID: uid}
 			if w.Field != nil {
 				f.Field = w.Field.String()
 			}

@@ -41,11 +41,11 @@ func checkedService(name string, errs field.ErrorList, warns validators.Warnings
 }
 
 func deny(rule, path string) *field.Error {
-	return field.Invalid(field.NewPath(path), "x", rule+": bad; fix: do better").WithOrigin(rule)
+	return field.Invalid(field.NewPath(path), "x", "bad; fix: do better").WithOrigin(rule)
 }
 
 func warn(rule, path string) validators.Warning {
-	return validators.Warning{Rule: rule, Field: field.NewPath(path), Message: rule + ": careful; fix: be careful"}
+	return validators.Warning{Rule: rule, Field: field.NewPath(path), Detail: "careful; fix: be careful"}
 }
 
 func TestAuditPolicyReportShape(t *testing.T) {

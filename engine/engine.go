@@ -39,8 +39,11 @@ type Mutation struct {
 }
 
 // Message renders the mutation as "<ID>: set <field>=<value>: <why>".
-func (m Mutation) Message() string {
-	msg := fmt.Sprintf("%s: set %s=%s", m.Rule, m.Field, m.Value)
+func (m Mutation) Message() string { return m.Rule + ": " + m.Detail() }
+
+// Detail says what was set and why, without the rule ID.
+func (m Mutation) Detail() string {
+	msg := fmt.Sprintf("set %s=%s", m.Field, m.Value)
 	if m.Why != "" {
 		msg += ": " + m.Why
 	}
@@ -165,6 +168,6 @@ func (r *Result) mutated(rule string, path *field.Path, value, why string) {
 // mutating half already reported them.
 func (r *Result) mutationWarnings() {
 	for _, m := range r.Mutations {
-		r.Warnings = append(r.Warnings, validators.Warning{Rule: m.Rule, Field: m.Field, Message: m.Message()})
+		r.Warnings = append(r.Warnings, validators.Warning{Rule: m.Rule, Field: m.Field, Detail: m.Detail()})
 	}
 }

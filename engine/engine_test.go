@@ -64,7 +64,7 @@ func TestServiceDefaults(t *testing.T) {
 		assert.Equal(t, corev1.ServiceExternalTrafficPolicyLocal, r.Object.(*corev1.Service).Spec.ExternalTrafficPolicy)
 		assert.Empty(t, in.Spec.ExternalTrafficPolicy, "input untouched")
 		assert.True(t, r.Allowed())
-		assert.Contains(t, r.Warnings[0].Message, "SVC-005: set spec.externalTrafficPolicy=Local")
+		assert.Contains(t, r.Warnings[0].Message(), "SVC-005: set spec.externalTrafficPolicy=Local")
 		// Idempotent: evaluating the result again changes nothing.
 		again, err := Evaluate(r.Object, nil, Options{})
 		require.NoError(t, err)

@@ -39,7 +39,7 @@ func TestHalvesReportDefaultsOnce(t *testing.T) {
 
 func warnedMessage(r *Result, prefix string) bool {
 	for _, w := range r.Warnings {
-		if strings.HasPrefix(w.Message, prefix) {
+		if strings.HasPrefix(w.Message(), prefix) {
 			return true
 		}
 	}

@@ -152,7 +152,7 @@ func TestReadDuplicateKeys(t *testing.T) {
 	require.Len(t, docs[0].RawWarnings, 1)
 	assert.Equal(t, "SG-D03", docs[0].RawWarnings[0].Rule)
 	assert.Equal(t, "spec", docs[0].RawWarnings[0].Value)
-	assert.Contains(t, docs[0].RawWarnings[0].Message, "line 7")
+	assert.Contains(t, docs[0].RawWarnings[0].Message(), "line 7")
 
 	docs = read(t, `{"apiVersion":"v1","kind":"Service","metadata":{"name":"j","name":"k"}}`)
 	require.Len(t, docs, 1)

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gomodules.xyz/jsonpatch/v2"
+
+	"github.com/stickyguard/stickyguard/validators"
 )
 
 // Report is the machine-readable output of `check -o json` (and `audit -o
@@ -68,7 +70,7 @@ func NewReport(checked []Checked, skipped []*Document) *Report {
 			rr.Patch = []jsonpatch.Operation{}
 		}
 		for _, e := range c.Result.Errors {
-			rr.Violations = append(rr.Violations, ReportViolation{Rule: e.Origin, Field: e.Field, Message: e.ErrorBody()})
+			rr.Violations = append(rr.Violations, ReportViolation{Rule: e.Origin, Field: e.Field, Message: validators.Rendered(e).ErrorBody()})
 		}
 		for _, w := range c.Result.Warnings {
 			rr.Warnings = append(rr.Warnings, ReportWarning{Rule: w.Rule, Message: w.String()})

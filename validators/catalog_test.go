@@ -78,10 +78,10 @@ func isFiltered() bool {
 func TestApplyOverrides(t *testing.T) {
 	p := policy.Default()
 	p.Rules = map[string]policy.Override{"SVC-001": policy.OverrideWarn, "SVC-009": policy.OverrideDeny, "SVC-003": policy.OverrideDisabled}
-	errs := field.ErrorList{field.Invalid(field.NewPath("spec", "selector").Key("sessionAffinity"), "ClientIP", "SVC-001: x").WithOrigin("SVC-001")}
+	errs := field.ErrorList{field.Invalid(field.NewPath("spec", "selector").Key("sessionAffinity"), "ClientIP", "x").WithOrigin("SVC-001")}
 	warns := Warnings{
-		{Rule: "SVC-009", Field: field.NewPath("spec", "sessionAffinity"), Message: "SVC-009: y"},
-		{Rule: "SVC-003", Field: field.NewPath("spec"), Message: "SVC-003: z"},
+		{Rule: "SVC-009", Field: field.NewPath("spec", "sessionAffinity"), Detail: "y"},
+		{Rule: "SVC-003", Field: field.NewPath("spec"), Detail: "z"},
 	}
 	e, w := ApplyOverrides(errs, warns, p)
 	if assert.Len(t, e, 1) {

@@ -95,7 +95,7 @@ func firstNeedingSpread(svcs []*corev1.Service, pol *policy.Policy) *corev1.Serv
 // TemplateChangeWarning is the DEP-002 warning the engine attaches when it
 // injects anti-affinity on UPDATE.
 func TemplateChangeWarning() Warning {
-	return Warning{Rule: dep002.ID, Field: field.NewPath("spec", "template"), Message: message(dep002, "")}
+	return Warning{Rule: dep002.ID, Field: field.NewPath("spec", "template"), Detail: message(dep002, "")}
 }
 
 func validateDeployment(d, _ *appsv1.Deployment, ctx *Context) (field.ErrorList, Warnings) {

@@ -45,7 +45,7 @@ func DuplicateKey(key string, line int) Warning {
 	if line > 0 {
 		where = " (line " + strconv.Itoa(line) + ")"
 	}
-	return Warning{Rule: sgD03.ID, Value: key, Message: message(sgD03, fmt.Sprintf("key %q is written twice%s; the earlier value is lost", clipValue(key), where))}
+	return Warning{Rule: sgD03.ID, Value: key, Detail: message(sgD03, fmt.Sprintf("key %q is written twice%s; the earlier value is lost", clipValue(key), where))}
 }
 
 // UnknownFields turns the paths of unknown fields reported by a strict
@@ -236,7 +236,7 @@ func (u unknownField) sticky() bool {
 // fits an admission warning (the last one otherwise).
 func fitting(r *Rule, p *field.Path, details []string) string {
 	for _, d := range details {
-		if len(field.Forbidden(p, message(r, d)).Error()) <= 256 {
+		if renderedLen(field.Forbidden(p, message(r, d)).WithOrigin(r.ID)) <= MessageBudget {
 			return d
 		}
 	}
@@ -359,7 +359,9 @@ func ValidateMetaRaw(obj map[string]any) (field.ErrorList, [][]string) {
 			}
 			detail := fitKey(k, func(key string) string {
 				return fmt.Sprintf("%s %s is %s: quote it", what, key, jsonType(v))
-			}, func(detail string) int { return len(field.Invalid(p, value, message(sgD01, detail)).Error()) })
+			}, func(detail string) int {
+				return renderedLen(field.Invalid(p, value, message(sgD01, detail)).WithOrigin(sgD01.ID))
+			})
 			f.invalid(sgD01, p, value, detail)
 			drop = append(drop, append(append([]string{}, prefix...), k))
 		}

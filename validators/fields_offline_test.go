@@ -20,7 +20,7 @@ const maxRendered = 256
 func assertFits(t *testing.T, errs field.ErrorList, warns Warnings) {
 	t.Helper()
 	for _, e := range errs {
-		assert.LessOrEqual(t, len(e.Error()), maxRendered, "%s", e.Error())
+		assert.LessOrEqual(t, len(Rendered(e).Error()), maxRendered, "%s", Rendered(e).Error())
 		assert.Contains(t, e.Error(), "; fix: ", "the fix survives")
 	}
 	for _, w := range warns {
@@ -150,7 +150,7 @@ func TestValidateMetaRaw(t *testing.T) {
 func TestDuplicateKey(t *testing.T) {
 	w := DuplicateKey("spec", 12)
 	assertFindings(t, nil, Warnings{w}, nil, []finding{warn("SG-D03", "")})
-	assert.Contains(t, w.Message, "line 12")
+	assert.Contains(t, w.Message(), "line 12")
 	assertFits(t, nil, Warnings{DuplicateKey(strings.Repeat("x", 1000), 99999)})
 }
 
@@ -190,8 +190,8 @@ func FuzzUnknownFields(f *testing.F) {
 	f.Fuzz(func(t *testing.T, path string) {
 		for _, o := range objs {
 			errs, _ := UnknownFields(o.obj, o.kind, []string{path})
-			if len(errs) == 1 && len(path) < 100 && len(errs[0].Error()) > maxRendered {
-				t.Fatalf("%q: %d characters: %s", path, len(errs[0].Error()), errs[0].Error())
+			if len(errs) == 1 && len(path) < 100 && len(Rendered(errs[0]).Error()) > maxRendered {
+				t.Fatalf("%q: %d characters: %s", path, len(Rendered(errs[0]).Error()), Rendered(errs[0]).Error())
 			}
 		}
 	})

@@ -7,20 +7,58 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// Warning is a finding that does not deny the request.
+// Warning is a finding that does not deny the request. It stays structured
+// until rendered: the rule ID is a field of its own, never part of Detail.
 type Warning struct {
-	Rule    string      // rule ID
-	Field   *field.Path // where, or nil
-	Value   any         // the offending value, if any
-	Message string      // "<ID>: <detail>; fix: <rule fix>"
+	Rule   string      // rule ID
+	Field  *field.Path // where, or nil
+	Value  any         // the offending value, if any
+	Detail string      // "<what is wrong>; fix: <rule fix>", without the ID
 }
+
+// Message renders "<ID>: <detail>; fix: <fix>".
+func (w Warning) Message() string { return withID(w.Rule, w.Detail) }
 
 // String renders a warning the way admission responses and `check` show it.
 func (w Warning) String() string {
 	if w.Field == nil {
-		return w.Message
+		return w.Message()
 	}
-	return w.Field.String() + ": " + w.Message
+	return w.Field.String() + ": " + w.Message()
+}
+
+// withID prefixes a finding's text with its rule ID, the rendered form.
+func withID(id, detail string) string {
+	if id == "" {
+		return detail
+	}
+	return id + ": " + detail
+}
+
+// Rendered returns a copy of a deny finding as clients see it: its Detail
+// prefixed with the rule ID (kept in Origin until here). Every edge that
+// shows a field error (the 422 adapter, `check`, the audit) renders it so.
+func Rendered(e *field.Error) *field.Error {
+	c := *e
+	c.Detail = withID(e.Origin, e.Detail)
+	return &c
+}
+
+// RenderedList renders every deny finding of errs (see Rendered).
+func RenderedList(errs field.ErrorList) field.ErrorList {
+	out := make(field.ErrorList, len(errs))
+	for i, e := range errs {
+		out[i] = Rendered(e)
+	}
+	return out
+}
+
+// renderedLen is the length of a field error's text once rendered.
+func renderedLen(e *field.Error) int {
+	if e.Origin == "" {
+		return len(e.Error())
+	}
+	return len(e.Error()) + len(e.Origin) + len(": ")
 }
 
 // Warnings is the second return value of every rule function.
@@ -33,11 +71,10 @@ type findings struct {
 	warns Warnings
 }
 
-// message composes "<ID>: <detail>; fix: <fix>".
+// message composes "<detail>; fix: <fix>"; the rule ID is rendered at the
+// edge (Warning.Message, Rendered).
 func message(r *Rule, detail string) string {
 	var b strings.Builder
-	b.WriteString(r.ID)
-	b.WriteString(": ")
 	if detail == "" {
 		detail = r.Title
 	}
@@ -62,15 +99,15 @@ func (f *findings) report(r *Rule, p *field.Path, v any, detail string, mk func(
 		f.warn(r, p, v, detail)
 		return
 	}
-	f.errs = append(f.errs, fitError(r, detail, mk).WithOrigin(r.ID))
+	f.errs = append(f.errs, fitError(r, detail, mk))
 }
 
 // fitError builds the field error and keeps its text within MessageBudget:
 // first the echoed value is shortened (or left out), then what is wrong;
 // the rule ID and the fix are kept.
 func fitError(r *Rule, detail string, mk func(msg string) *field.Error) *field.Error {
-	e := mk(message(r, detail))
-	over := len(e.Error()) - MessageBudget
+	e := mk(message(r, detail)).WithOrigin(r.ID)
+	over := renderedLen(e) - MessageBudget
 	if over <= 0 {
 		return e
 	}
@@ -80,12 +117,12 @@ func fitError(r *Rule, detail string, mk func(msg string) *field.Error) *field.E
 			return e
 		}
 		e.BadValue = field.OmitValueType{}
-		if over = len(e.Error()) - MessageBudget; over <= 0 {
+		if over = renderedLen(e) - MessageBudget; over <= 0 {
 			return e
 		}
 	}
 	e.Detail = message(r, shorten(detailOr(r, detail), over))
-	if over = len(e.Error()) - MessageBudget; over > 0 { // only for absurdly long field paths
+	if over = renderedLen(e) - MessageBudget; over > 0 { // only for absurdly long field paths
 		e.Detail = clipTo(e.Detail, max(len(e.Detail)-over-len("..."), 0))
 	}
 	return e
@@ -98,9 +135,9 @@ func fitWarning(r *Rule, w Warning, detail string) Warning {
 	if over <= 0 {
 		return w
 	}
-	w.Message = message(r, shorten(detailOr(r, detail), over))
+	w.Detail = message(r, shorten(detailOr(r, detail), over))
 	if over = len(w.String()) - MessageBudget; over > 0 { // only for absurdly long field paths
-		w.Message = clipTo(w.Message, max(len(w.Message)-over-len("..."), 0))
+		w.Detail = clipTo(w.Detail, max(len(w.Detail)-over-len("..."), 0))
 	}
 	return w
 }
@@ -110,22 +147,20 @@ func fitWarning(r *Rule, w Warning, detail string) Warning {
 // the value goes first, then the middle of what is wrong ("<ID>: <what>;
 // fix: <fix>" keeps its ID and fix).
 func fitConverted(e *field.Error) *field.Error {
-	over := len(e.Error()) - MessageBudget
+	over := renderedLen(e) - MessageBudget
 	if over <= 0 {
 		return e
 	}
 	if e.BadValue != nil {
 		e.BadValue = field.OmitValueType{}
-		if over = len(e.Error()) - MessageBudget; over <= 0 {
+		if over = renderedLen(e) - MessageBudget; over <= 0 {
 			return e
 		}
 	}
-	id, rest, ok := strings.Cut(e.Detail, ": ")
-	what, fix, hasFix := strings.Cut(rest, "; fix: ")
-	if ok && hasFix {
-		e.Detail = id + ": " + shorten(what, over) + "; fix: " + fix
+	if what, fix, hasFix := strings.Cut(e.Detail, "; fix: "); hasFix {
+		e.Detail = shorten(what, over) + "; fix: " + fix
 	}
-	if over = len(e.Error()) - MessageBudget; over > 0 {
+	if over = renderedLen(e) - MessageBudget; over > 0 {
 		e.Detail = clipTo(e.Detail, max(len(e.Detail)-over-len("..."), 0))
 	}
 	return e
@@ -170,7 +205,7 @@ func (f *findings) forbidden(r *Rule, p *field.Path, detail string) {
 
 // warn reports a finding of a warn rule (or a deny rule's soft variant).
 func (f *findings) warn(r *Rule, p *field.Path, v any, detail string) {
-	w := Warning{Rule: r.ID, Field: p, Value: v, Message: message(r, detail)}
+	w := Warning{Rule: r.ID, Field: p, Value: v, Detail: message(r, detail)}
 	f.warns = append(f.warns, fitWarning(r, w, detail))
 }
 

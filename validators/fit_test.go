@@ -31,7 +31,7 @@ func TestFindingsFitTheBudget(t *testing.T) {
 	f.required(r, annPath(key), what)
 	f.warn(w, annPath(key), long, what)
 	for _, e := range f.errs {
-		check(string(e.Type), e.Error(), r.ID)
+		check(string(e.Type), Rendered(e).Error(), r.ID)
 	}
 	check("warning", f.warns[0].String(), w.ID)
 
@@ -40,11 +40,11 @@ func TestFindingsFitTheBudget(t *testing.T) {
 	pol.Rules = map[string]policy.Override{w.ID: policy.OverrideDeny}
 	errs, _ := ApplyOverrides(nil, f.warns, pol)
 	if assert.Len(t, errs, 1) {
-		check("warning denied by policy", errs[0].Error(), w.ID)
+		check("warning denied by policy", Rendered(errs[0]).Error(), w.ID)
 	}
 
 	// Short findings are left exactly as written.
 	var g findings
 	g.invalid(r, field.NewPath("spec", "x"), "v", "bad")
-	assert.Equal(t, `spec.x: Invalid value: "v": TST-001: bad; fix: set the value to something short`, g.errs[0].Error())
+	assert.Equal(t, `spec.x: Invalid value: "v": TST-001: bad; fix: set the value to something short`, Rendered(g.errs[0]).Error())
 }

@@ -2,6 +2,7 @@ package validators
 
 import (
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -155,8 +156,9 @@ func assertFindings(t *testing.T, errs field.ErrorList, warns Warnings, wantDeny
 		record(e.Origin)
 		gotD = append(gotD, finding{e.Origin, e.Field})
 		assert.NotEmpty(t, e.Origin, "field error without rule ID: %v", e)
-		assert.Contains(t, e.Detail, e.Origin, "message must name the rule")
-		assertRenderedFits(t, e.Error())
+		assert.NotContains(t, e.Detail, e.Origin+": ", "the rule ID stays out of Detail until rendered")
+		assert.True(t, strings.HasPrefix(Rendered(e).Detail, e.Origin+": "), "the rendered message names the rule")
+		assertRenderedFits(t, Rendered(e).Error())
 	}
 	for _, w := range warns {
 		p := ""
@@ -165,7 +167,7 @@ func assertFindings(t *testing.T, errs field.ErrorList, warns Warnings, wantDeny
 		}
 		record(w.Rule)
 		gotW = append(gotW, finding{w.Rule, p})
-		assert.Contains(t, w.Message, w.Rule, "warning must name the rule")
+		assert.Contains(t, w.Message(), w.Rule, "warning must name the rule")
 		assertRenderedFits(t, w.String())
 	}
 	assert.ElementsMatch(t, norm(wantDeny, gotD), gotD, "deny findings")

@@ -27,13 +27,13 @@ const warningCut = 256
 func renderedForms(errs field.ErrorList, warns Warnings) []string {
 	var out []string
 	for _, e := range errs {
-		out = append(out, e.Field+": "+e.ErrorBody(),
-			"[audit] would deny "+e.Origin+": "+e.Field+": "+strings.Replace(e.Detail, e.Origin+": ", "", 1))
+		out = append(out, e.Field+": "+Rendered(e).ErrorBody(),
+			"[audit] would deny "+e.Origin+": "+e.Field+": "+e.Detail)
 	}
 	for _, w := range warns {
 		out = append(out, w.String())
 		if w.Value != nil && w.Field != nil {
-			out = append(out, field.Invalid(w.Field, w.Value, w.Message).Error())
+			out = append(out, field.Invalid(w.Field, w.Value, w.Message()).Error())
 		}
 	}
 	return out
@@ -57,8 +57,8 @@ func assertMessagesFit(t *testing.T, errs field.ErrorList, warns Warnings) {
 
 func TestRenderedForms(t *testing.T) {
 	p := annPath(ngxPrefix + "affinity")
-	e := field.Invalid(p, "Cookie", "NGX-001: bad; fix: write cookie").WithOrigin("NGX-001")
-	w := Warning{Rule: "NGX-004", Field: p, Value: "x", Message: "NGX-004: w; fix: f"}
+	e := field.Invalid(p, "Cookie", "bad; fix: write cookie").WithOrigin("NGX-001")
+	w := Warning{Rule: "NGX-004", Field: p, Value: "x", Detail: "w; fix: f"}
 	assert.Equal(t, []string{
 		`metadata.annotations[nginx.ingress.kubernetes.io/affinity]: Invalid value: "Cookie": NGX-001: bad; fix: write cookie`,
 		`[audit] would deny NGX-001: metadata.annotations[nginx.ingress.kubernetes.io/affinity]: bad; fix: write cookie`,

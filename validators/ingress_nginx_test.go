@@ -315,7 +315,7 @@ func TestNgx013Fix(t *testing.T) {
 	}
 	_, warns := validateIngressNginx(mkIng(ngxA("affinity", "cookie", "use-regex", "true"), ingPath("/app", implSpecific)), nil, ctxFor(ControllerNginx))
 	if assert.Len(t, warns, 1) {
-		assert.Contains(t, warns[0].Message, `fix: set session-cookie-path: "/app"`)
+		assert.Contains(t, warns[0].Message(), `fix: set session-cookie-path: "/app"`)
 	}
 }
 

@@ -21,75 +21,104 @@ type (
 	StatefulSetRuleFunc = RuleFunc[*appsv1.StatefulSet]
 )
 
-// BackendConfigRuleFunc is the shape of a BackendConfig rule family.
+// BackendConfigRuleFunc is the shape of a BackendConfig rule family (a
+// BackendConfig is only ever checked as written: there is no old object).
 type BackendConfigRuleFunc func(bc *BackendConfig, ctx *Context) (field.ErrorList, Warnings)
 
-// The one table of rule families per kind. Offline-only families are listed
-// separately and run only when Context.Offline is set.
-var (
-	serviceFamilies = []ServiceRuleFunc{
-		validateServiceMeta, validateServiceCore, validateServiceNginx, validateServiceTraefik, validateServiceHAProxy,
-		validateServiceCCE, validateServiceACK, validateServiceTKE, validateServiceGKE, validateServiceAWS,
-	}
-	serviceOfflineFamilies = []ServiceRuleFunc{validateServiceAPIChecks}
-	ingressFamilies        = []IngressRuleFunc{
-		validateIngressMeta, validateIngressNginx, validateIngressTraefik, validateIngressHAProxy,
-		validateIngressAGIC, validateIngressCCE, validateIngressGKE, validateIngressAWS, validateIngressForeign,
-	}
-	ingressOfflineFamilies = []IngressRuleFunc{validateIngressNginxOffline}
-	deploymentFamilies     = []DeploymentRuleFunc{validateDeploymentMeta, validateDeployment}
-	statefulSetFamilies    = []StatefulSetRuleFunc{validateStatefulSetMeta, validateStatefulSet}
-	backendConfigFamilies  = []BackendConfigRuleFunc{validateBackendConfigGKE}
-)
+// runners are a family's rule functions, one per kind it checks (nil for a
+// kind it does not check).
+type runners struct {
+	service       ServiceRuleFunc
+	ingress       IngressRuleFunc
+	deployment    DeploymentRuleFunc
+	statefulSet   StatefulSetRuleFunc
+	backendConfig BackendConfigRuleFunc
+}
 
-// runFamilies runs the live families, and the offline ones when the context
-// is offline, collecting every finding, then applies the policy overrides.
-func runFamilies[T any](obj, old T, ctx *Context, live, offline []RuleFunc[T]) (field.ErrorList, Warnings) {
+// family declares one rule family once: its rules (the catalog) and the
+// functions that check them, live (webhook, audit and check) and offline
+// (`stickyguard check` only, Context.Offline).
+type family struct {
+	rules   []*Rule
+	live    runners
+	offline runners
+}
+
+// families is THE table of rule families. For each kind the live runners
+// run in table order, then (offline) the offline runners in table order.
+var families = []family{
+	{rules: metaRules, live: runners{service: validateServiceMeta, ingress: validateIngressMeta,
+		deployment: validateDeploymentMeta, statefulSet: validateStatefulSetMeta}},
+	{rules: serviceRules, live: runners{service: validateServiceCore}},
+	{rules: offlineServiceRules, offline: runners{service: validateServiceAPIChecks}},
+	{rules: nginxRules, live: runners{service: validateServiceNginx, ingress: validateIngressNginx},
+		offline: runners{ingress: validateIngressNginxOffline}},
+	{rules: traefikRules, live: runners{service: validateServiceTraefik, ingress: validateIngressTraefik}},
+	{rules: haproxyRules, live: runners{service: validateServiceHAProxy, ingress: validateIngressHAProxy}},
+	{rules: agicRules, live: runners{ingress: validateIngressAGIC}},
+	{rules: cceRules, live: runners{service: validateServiceCCE, ingress: validateIngressCCE}},
+	{rules: ackRules, live: runners{service: validateServiceACK}},
+	{rules: tkeRules, live: runners{service: validateServiceTKE}},
+	{rules: gkeRules, live: runners{service: validateServiceGKE, ingress: validateIngressGKE,
+		backendConfig: validateBackendConfigGKE}},
+	{rules: awsRules, live: runners{service: validateServiceAWS, ingress: validateIngressAWS}},
+	{rules: deploymentRules, live: runners{deployment: validateDeployment, statefulSet: validateStatefulSet}},
+	{rules: crossRules, live: runners{ingress: validateIngressForeign}},
+}
+
+// runFamilies runs pick's function of every family (live, then offline when
+// the context is offline), collecting every finding, then applies the
+// policy overrides.
+func runFamilies[T any](obj, old T, ctx *Context, pick func(runners) RuleFunc[T]) (field.ErrorList, Warnings) {
 	var errs field.ErrorList
 	var warns Warnings
-	fams := live
-	if ctx.Offline {
-		fams = append(fams[:len(fams):len(fams)], offline...)
+	run := func(rs runners) {
+		if fn := pick(rs); fn != nil {
+			e, w := fn(obj, old, ctx)
+			errs = append(errs, e...)
+			warns = append(warns, w...)
+		}
 	}
-	for _, fn := range fams {
-		e, w := fn(obj, old, ctx)
-		errs = append(errs, e...)
-		warns = append(warns, w...)
+	for i := range families {
+		run(families[i].live)
+	}
+	if ctx.Offline {
+		for i := range families {
+			run(families[i].offline)
+		}
 	}
 	return ApplyOverrides(errs, warns, ctx.Policy)
 }
 
 // ValidateService runs every Service rule and applies the policy's overrides.
 func ValidateService(svc, old *corev1.Service, ctx *Context) (field.ErrorList, Warnings) {
-	return runFamilies(svc, old, ctx, serviceFamilies, serviceOfflineFamilies)
+	return runFamilies(svc, old, ctx, func(r runners) ServiceRuleFunc { return r.service })
 }
 
 // ValidateIngress runs every Ingress rule and applies the policy's overrides.
 func ValidateIngress(ing, old *networkingv1.Ingress, ctx *Context) (field.ErrorList, Warnings) {
-	return runFamilies(ing, old, ctx, ingressFamilies, ingressOfflineFamilies)
+	return runFamilies(ing, old, ctx, func(r runners) IngressRuleFunc { return r.ingress })
 }
 
 // ValidateDeployment runs every Deployment rule and applies the overrides.
 func ValidateDeployment(d, old *appsv1.Deployment, ctx *Context) (field.ErrorList, Warnings) {
-	return runFamilies(d, old, ctx, deploymentFamilies, nil)
+	return runFamilies(d, old, ctx, func(r runners) DeploymentRuleFunc { return r.deployment })
 }
 
 // ValidateStatefulSet runs every StatefulSet rule (the Deployment rules'
 // workload checks, on its pod template) and applies the overrides.
 func ValidateStatefulSet(s, old *appsv1.StatefulSet, ctx *Context) (field.ErrorList, Warnings) {
-	return runFamilies(s, old, ctx, statefulSetFamilies, nil)
+	return runFamilies(s, old, ctx, func(r runners) StatefulSetRuleFunc { return r.statefulSet })
 }
 
 // ValidateBackendConfig runs the GKE BackendConfig rules (offline and audit).
 func ValidateBackendConfig(bc *BackendConfig, ctx *Context) (field.ErrorList, Warnings) {
-	var errs field.ErrorList
-	var warns Warnings
-	for _, fn := range backendConfigFamilies {
-		e, w := fn(bc, ctx)
-		errs = append(errs, e...)
-		warns = append(warns, w...)
-	}
-	return ApplyOverrides(errs, warns, ctx.Policy)
+	return runFamilies(bc, nil, ctx, func(r runners) RuleFunc[*BackendConfig] {
+		if r.backendConfig == nil {
+			return nil
+		}
+		return func(bc, _ *BackendConfig, ctx *Context) (field.ErrorList, Warnings) { return r.backendConfig(bc, ctx) }
+	})
 }
 
 // ApplyOverrides moves findings between errors and warnings according to the
@@ -104,7 +133,7 @@ func ApplyOverrides(errs field.ErrorList, warns Warnings, pol *policy.Policy) (f
 		switch pol.Override(e.Origin) {
 		case policy.OverrideDisabled:
 		case policy.OverrideWarn:
-			outW = append(outW, Warning{Rule: e.Origin, Field: fieldPathOf(e), Value: e.BadValue, Message: e.Detail})
+			outW = append(outW, Warning{Rule: e.Origin, Field: fieldPathOf(e), Value: e.BadValue, Detail: e.Detail})
 		default:
 			outE = append(outE, e)
 		}
@@ -115,13 +144,13 @@ func ApplyOverrides(errs field.ErrorList, warns Warnings, pol *policy.Policy) (f
 		case policy.OverrideDeny:
 			var e *field.Error
 			if w.Field == nil {
-				e = field.Forbidden(field.NewPath("metadata"), w.Message)
+				e = field.Forbidden(field.NewPath("metadata"), w.Detail)
 			} else if w.Value != nil {
-				e = field.Invalid(w.Field, w.Value, w.Message)
+				e = field.Invalid(w.Field, w.Value, w.Detail)
 			} else {
-				e = field.Forbidden(w.Field, w.Message)
+				e = field.Forbidden(w.Field, w.Detail)
 			}
-			outE = append(outE, fitConverted(e).WithOrigin(w.Rule))
+			outE = append(outE, fitConverted(e.WithOrigin(w.Rule)))
 		default:
 			outW = append(outW, w)
 		}

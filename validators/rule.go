@@ -52,31 +52,11 @@ type Rule struct {
 	Default bool
 }
 
-// catalog lists every family's rules; families append their own tables.
-func catalogTables() [][]*Rule {
-	return [][]*Rule{
-		metaRules,
-		serviceRules,
-		offlineServiceRules,
-		deploymentRules,
-		crossRules,
-		nginxRules,
-		traefikRules,
-		haproxyRules,
-		agicRules,
-		cceRules,
-		ackRules,
-		tkeRules,
-		gkeRules,
-		awsRules,
-	}
-}
-
 var catalogOnce = sync.OnceValue(func() []*Rule {
 	var all []*Rule
 	seen := map[string]bool{}
-	for _, t := range catalogTables() {
-		for _, r := range t {
+	for _, fam := range families {
+		for _, r := range fam.rules {
 			if seen[r.ID] {
 				panic(fmt.Sprintf("validators: duplicate rule ID %s", r.ID))
 			}

@@ -136,7 +136,7 @@ func TestBackendSpreadListsStatefulSets(t *testing.T) {
 			errs, warns := f.result()
 			assertFindings(t, errs, warns, nil, tc.wantWarn)
 			for _, s := range tc.wantText {
-				assert.Contains(t, warns[0].Message, s)
+				assert.Contains(t, warns[0].Message(), s)
 			}
 		})
 	}

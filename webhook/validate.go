@@ -69,7 +69,7 @@ func (h *handler) validate(r *request, rv *review) admission.Response {
 // one cause per field (kubectl prints each), built by apierrors.NewInvalid.
 // Never errors.New or ToAggregate, which give a 403 with one string.
 func invalid(gk schema.GroupKind, name string, errs field.ErrorList) admission.Response {
-	st := apierrors.NewInvalid(gk, name, errs).Status()
+	st := apierrors.NewInvalid(gk, name, validators.RenderedList(errs)).Status()
 	return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: false, Result: &st}}
 }
 

@@ -77,26 +77,13 @@ func fits(s string, max int) bool {
 	return n <= max
 }
 
-// stripRule drops the "<ID>: " a rule message carries, since our formats
-// name the rule themselves.
-func stripRule(msg, rule string) string {
-	if rule == "" {
-		return msg
-	}
-	if i := strings.Index(msg, rule+": "); i >= 0 {
-		return msg[:i] + msg[i+len(rule)+2:]
-	}
-	return msg
-}
-
 // ruleWarning renders a warning finding (or a mutation report in enforce
 // mode) as "<RULE> <field>: <message>".
 func ruleWarning(w validators.Warning) string {
-	msg := stripRule(w.Message, w.Rule)
 	if w.Field == nil {
-		return w.Rule + ": " + msg
+		return w.Rule + ": " + w.Detail
 	}
-	return w.Rule + " " + w.Field.String() + ": " + msg
+	return w.Rule + " " + w.Field.String() + ": " + w.Detail
 }
 
 // auditDeny renders a deny finding in audit mode.
@@ -105,7 +92,7 @@ func auditDeny(e *field.Error) string {
 	if rule == "" {
 		rule = string(e.Type)
 	}
-	return "[audit] would deny " + rule + ": " + e.Field + ": " + stripRule(e.Detail, rule)
+	return "[audit] would deny " + rule + ": " + e.Field + ": " + e.Detail
 }
 
 // auditSet renders a withheld mutation in audit mode.

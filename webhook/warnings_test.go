@@ -63,13 +63,13 @@ func TestNotesDeduplicateAndBound(t *testing.T) {
 
 func TestFormats(t *testing.T) {
 	p := field.NewPath("spec", "selector").Key("sessionAffinity")
-	e := field.Invalid(p, "ClientIP", "SVC-001: the detail; fix: move it").WithOrigin("SVC-001")
+	e := field.Invalid(p, "ClientIP", "the detail; fix: move it").WithOrigin("SVC-001")
 	assert.Equal(t, "[audit] would deny SVC-001: spec.selector[sessionAffinity]: the detail; fix: move it", auditDeny(e))
 	assert.Equal(t, "[audit] would set spec.externalTrafficPolicy=Local (SVC-005)",
 		auditSet(engine.Mutation{Rule: "SVC-005", Field: field.NewPath("spec", "externalTrafficPolicy"), Value: "Local"}))
 	assert.Equal(t, "SVC-002 metadata.annotations[x]: detail",
-		ruleWarning(validators.Warning{Rule: "SVC-002", Field: field.NewPath("metadata", "annotations").Key("x"), Message: "SVC-002: detail"}))
-	assert.Equal(t, "DEP-002: rollout", ruleWarning(validators.Warning{Rule: "DEP-002", Message: "DEP-002: rollout"}))
+		ruleWarning(validators.Warning{Rule: "SVC-002", Field: field.NewPath("metadata", "annotations").Key("x"), Detail: "detail"}))
+	assert.Equal(t, "DEP-002: rollout", ruleWarning(validators.Warning{Rule: "DEP-002", Detail: "rollout"}))
 }
 
 func TestResolveMode(t *testing.T) {

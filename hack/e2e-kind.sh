@@ -12,7 +12,7 @@
 #                             are modules the proxy does not serve)
 #   go test -tags e2e ./e2e/... with hack/kind/webhook-ctl.sh as the hooks
 # Always deletes the cluster (E2E_KEEP_CLUSTER=1 keeps it).
-#   KIND_CLUSTER (stickyguard-e2e)  KIND_WORKERS (2)  IMG (stickyguard:e2e)
+#   KIND_CLUSTER (stickyguard-e2e)  KIND_WORKERS (3)  IMG (stickyguard:e2e)
 #   E2E_RUN (go test -run)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +21,8 @@ cd "$root"
 . "$root/hack/kind/lib.sh"
 
 KIND_CLUSTER=${KIND_CLUSTER:-stickyguard-e2e}
+# the spread scenarios run 3 replicas and want 3 distinct schedulable nodes
+export KIND_WORKERS=${KIND_WORKERS:-3}
 IMG=${IMG:-stickyguard:e2e}
 KUBECTL="$root/bin/k8s/kubectl"
 work="$root/.work/kind"

@@ -58,6 +58,9 @@ build_containerd() {
 
 build_runc() {
 	local v; v=$(modver runc github.com/opencontainers/runc)
+	stamp_ok runc "$v" && return
+	dpkg -s libseccomp-dev >/dev/null 2>&1 || apt-get install -y -qq libseccomp-dev >/dev/null ||
+		{ apt-get update -qq && apt-get install -y -qq libseccomp-dev >/dev/null; } || die "runc needs libseccomp-dev"
 	CGO=1 gobuild runc runc github.com/opencontainers/runc "$v" -tags "seccomp netgo osusergo urfave_cli_no_docs" \
 		-ldflags "-s -w -X main.version=${v#v} -extldflags -static"
 }

@@ -68,17 +68,20 @@ one_binary_dir() {
 kube_proxy_dir() {
 	local d f lib l
 	d=$(one_binary_dir "$KIND_BIN/kube-proxy" /usr/local/bin/kube-proxy)
-	for f in /usr/sbin/xtables-nft-multi /usr/sbin/conntrack; do
-		mkdir -p "$d$(dirname "$f")"
-		cp -a "$rootfs$f" "$d$f"
-		for lib in $(chroot "$rootfs" ldd "$f" | grep -o '/[^ ]*'); do
+	local xt=/usr/lib/x86_64-linux-gnu/xtables
+	mkdir -p "$d/usr/sbin" "$d$(dirname "$xt")"
+	cp -a "$rootfs/usr/sbin/xtables-nft-multi" "$rootfs/usr/sbin/conntrack" "$d/usr/sbin/"
+	cp -a "$rootfs$xt" "$d$xt"
+	# the libraries of both commands and of every xtables extension (e.g.
+	# libxt_statistic needs libm: kube-proxy's load balancing)
+	for f in /usr/sbin/xtables-nft-multi /usr/sbin/conntrack "$rootfs$xt"/*.so; do
+		for lib in $(chroot "$rootfs" ldd "${f#"$rootfs"}" | grep -o '/[^ ]*'); do
+			[ -e "$d$lib" ] && continue
 			l=$(readlink -f "$rootfs$lib")
 			mkdir -p "$d$(dirname "$lib")"
 			cp "$l" "$d$lib"
 		done
 	done
-	mkdir -p "$d/usr/lib/x86_64-linux-gnu"
-	cp -a "$rootfs/usr/lib/x86_64-linux-gnu/xtables" "$d/usr/lib/x86_64-linux-gnu/"
 	for f in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
 		ln -s xtables-nft-multi "$d/usr/sbin/$f"
 	done

@@ -48,7 +48,7 @@ test-e2e: tools-e2e build ## e2e scenarios on a local kwok cluster with the webh
 	@hack/e2e-local.sh
 
 .PHONY: test-e2e-kind
-test-e2e-kind: ## e2e scenarios on kind (needs Docker and registry access; does not run on the dev machine).
+test-e2e-kind: ## e2e scenarios on a kind cluster built here without a registry (needs a Docker engine; docs/kind.md; ~9 min warm, ~25 min cold).
 	@hack/e2e-kind.sh
 
 # The Helm chart's tooling is its own Go module, so Helm's dependencies stay

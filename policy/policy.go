@@ -96,6 +96,37 @@ type IngressPolicy struct {
 type ClusterFacts struct {
 	// CCE is the Huawei CCE cluster flavour: standard (default) or turbo.
 	CCE CCEFlavor `json:"cce,omitempty" yaml:"cce,omitempty"`
+	// GatewayAPI is the installed Gateway API bundle, for `check` without
+	// the CRDs in its input (live, the CRDs in the cluster say it).
+	GatewayAPI GatewayAPIFacts `json:"gatewayAPI,omitempty" yaml:"gatewayAPI,omitempty"`
+	// Istio holds istiod settings no object shows.
+	Istio IstioFacts `json:"istio,omitempty" yaml:"istio,omitempty"`
+	// NginxGatewayFabric holds NGINX Gateway Fabric deployment flags.
+	NginxGatewayFabric NGFFacts `json:"nginxGatewayFabric,omitempty" yaml:"nginxGatewayFabric,omitempty"`
+}
+
+// GatewayAPIFacts name the installed Gateway API bundle.
+type GatewayAPIFacts struct {
+	// Version is a release ("v1.6.3"); empty means unknown.
+	Version string `json:"version,omitempty" yaml:"version,omitempty"`
+	// Channel is "standard" or "experimental"; empty means unknown.
+	Channel string `json:"channel,omitempty" yaml:"channel,omitempty"`
+}
+
+// IstioFacts are istiod settings.
+type IstioFacts struct {
+	// PersistentSessionFilter is istiod's PILOT_ENABLE_PERSISTENT_SESSION_FILTER
+	// (default false); nil means unknown.
+	PersistentSessionFilter *bool `json:"persistentSessionFilter,omitempty" yaml:"persistentSessionFilter,omitempty"`
+}
+
+// NGFFacts are NGINX Gateway Fabric flags (OSS and Plus share one
+// controllerName, so only the deployment tells them apart).
+type NGFFacts struct {
+	// Plus is true for NGINX Plus; nil means unknown.
+	Plus *bool `json:"plus,omitempty" yaml:"plus,omitempty"`
+	// Experimental is --gateway-api-experimental-features; nil means unknown.
+	Experimental *bool `json:"experimental,omitempty" yaml:"experimental,omitempty"`
 }
 
 // BuiltinClassControllers maps each controller's usual class names to its

@@ -5,6 +5,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/stickyguard/stickyguard/apis"
 	"github.com/stickyguard/stickyguard/policy"
 )
 
@@ -49,6 +50,56 @@ type Related struct {
 	// For a Service: the GKE BackendConfigs of its namespace, by name; nil
 	// when they are not tracked (live), so GKE-006 cannot tell.
 	BackendConfigs map[string]*BackendConfig
+	// Gateway is the Gateway API and mesh view, for routes and policies.
+	Gateway GatewayRelated
+}
+
+// GatewayRelated is the cross-object view of a Gateway API route or of a
+// policy (XBackendTrafficPolicy, Envoy Gateway BackendTrafficPolicy, Istio
+// DestinationRule, GKE GCPBackendPolicy). The engine fills what the kind
+// needs; the zero value means nothing is known.
+type GatewayRelated struct {
+	// Bundle is the installed Gateway API bundle (zero when unknown).
+	Bundle apis.GatewayBundle
+	// For a Route: each spec.parentRefs entry resolved, in order.
+	Parents []RouteParent
+	// For a Route: the other routes (HTTPRoutes and GRPCRoutes, any
+	// namespace) attached to one of its parent Gateways or Services.
+	SiblingRoutes []*apis.Route
+	// For a Route: XBackendTrafficPolicies (and BackendLBPolicies) of its
+	// namespace that target one of its backend Services.
+	BackendPolicies []*apis.BackendPolicy
+	// For a Route: Envoy Gateway BackendTrafficPolicies of its namespace
+	// that target it or one of its parent Gateways.
+	EnvoyPolicies []*apis.EnvoyBackendTrafficPolicy
+	// For a policy: the routes it targets (Envoy Gateway BTP), or the routes
+	// of its namespace whose rules send traffic to a Service it targets
+	// (XBackendTrafficPolicy, DestinationRule, GCPBackendPolicy).
+	Routes []*apis.Route
+	// For a policy: the Services it targets (or, for a DestinationRule, the
+	// Service its host names) that exist.
+	Services []*corev1.Service
+	// For a policy whose targets' parents matter (XBackendTrafficPolicy,
+	// Envoy Gateway BTP): the parents of Routes, resolved, in Routes order.
+	RouteParents [][]RouteParent
+}
+
+// RouteParent is a route's parentRef with what it resolves to.
+type RouteParent struct {
+	Ref apis.ParentReference
+	// Gateway is nil for a Service parent (mesh) or a Gateway not found.
+	Gateway *apis.Gateway
+	// Class is the Gateway's GatewayClass; nil when not found.
+	Class *apis.GatewayClass
+}
+
+// ControllerName is the parent's GatewayClass spec.controllerName ("" when
+// not known).
+func (p RouteParent) ControllerName() string {
+	if p.Class == nil {
+		return ""
+	}
+	return p.Class.Spec.ControllerName
 }
 
 // RelatedIngress is an Ingress with its resolved controller.

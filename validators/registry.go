@@ -6,6 +6,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/stickyguard/stickyguard/apis"
 	"github.com/stickyguard/stickyguard/policy"
 )
 
@@ -19,6 +20,16 @@ type (
 	IngressRuleFunc     = RuleFunc[*networkingv1.Ingress]
 	DeploymentRuleFunc  = RuleFunc[*appsv1.Deployment]
 	StatefulSetRuleFunc = RuleFunc[*appsv1.StatefulSet]
+	// Gateway API HTTPRoute and GRPCRoute.
+	RouteRuleFunc = RuleFunc[*apis.Route]
+	// Gateway API XBackendTrafficPolicy and BackendLBPolicy.
+	BackendPolicyRuleFunc = RuleFunc[*apis.BackendPolicy]
+	// Envoy Gateway BackendTrafficPolicy.
+	EnvoyPolicyRuleFunc = RuleFunc[*apis.EnvoyBackendTrafficPolicy]
+	// Istio DestinationRule.
+	DestinationRuleRuleFunc = RuleFunc[*apis.DestinationRule]
+	// GKE GCPBackendPolicy.
+	GCPPolicyRuleFunc = RuleFunc[*apis.GCPBackendPolicy]
 )
 
 // BackendConfigRuleFunc is the shape of a BackendConfig rule family (a
@@ -33,6 +44,11 @@ type runners struct {
 	deployment    DeploymentRuleFunc
 	statefulSet   StatefulSetRuleFunc
 	backendConfig BackendConfigRuleFunc
+	route         RouteRuleFunc
+	backendPolicy BackendPolicyRuleFunc
+	envoyPolicy   EnvoyPolicyRuleFunc
+	destRule      DestinationRuleRuleFunc
+	gcpPolicy     GCPPolicyRuleFunc
 }
 
 // family declares one rule family once: its rules (the catalog) and the
@@ -64,6 +80,14 @@ var families = []family{
 	{rules: awsRules, live: runners{service: validateServiceAWS, ingress: validateIngressAWS}},
 	{rules: deploymentRules, live: runners{deployment: validateDeployment, statefulSet: validateStatefulSet}},
 	{rules: crossRules, live: runners{ingress: validateIngressForeign}},
+	// Gateway API sessionPersistence (validators/gateway_api.go) and what
+	// each implementation does with it (validators/gateway_impl.go).
+	{rules: gatewayRules, live: runners{route: validateRouteGateway, backendPolicy: validateBackendPolicyGateway},
+		offline: runners{route: validateRouteGatewayOffline, backendPolicy: validateBackendPolicyGatewayOffline}},
+	{rules: gatewayImplRules, live: runners{route: validateRouteImpl, backendPolicy: validateBackendPolicyImpl}},
+	{rules: envoyGatewayRules, live: runners{envoyPolicy: validateEnvoyPolicy, route: validateRouteEnvoy}},
+	{rules: istioRules, live: runners{destRule: validateDestinationRule, service: validateServiceIstio}},
+	{rules: gkeGatewayRules, live: runners{gcpPolicy: validateGCPBackendPolicy}},
 }
 
 // runFamilies runs pick's function of every family (live, then offline when
@@ -119,6 +143,31 @@ func ValidateBackendConfig(bc *BackendConfig, ctx *Context) (field.ErrorList, Wa
 		}
 		return func(bc, _ *BackendConfig, ctx *Context) (field.ErrorList, Warnings) { return r.backendConfig(bc, ctx) }
 	})
+}
+
+// ValidateRoute runs every HTTPRoute/GRPCRoute rule and applies the overrides.
+func ValidateRoute(r, old *apis.Route, ctx *Context) (field.ErrorList, Warnings) {
+	return runFamilies(r, old, ctx, func(rs runners) RouteRuleFunc { return rs.route })
+}
+
+// ValidateBackendPolicy runs every XBackendTrafficPolicy/BackendLBPolicy rule.
+func ValidateBackendPolicy(p, old *apis.BackendPolicy, ctx *Context) (field.ErrorList, Warnings) {
+	return runFamilies(p, old, ctx, func(rs runners) BackendPolicyRuleFunc { return rs.backendPolicy })
+}
+
+// ValidateEnvoyPolicy runs every Envoy Gateway BackendTrafficPolicy rule.
+func ValidateEnvoyPolicy(p, old *apis.EnvoyBackendTrafficPolicy, ctx *Context) (field.ErrorList, Warnings) {
+	return runFamilies(p, old, ctx, func(rs runners) EnvoyPolicyRuleFunc { return rs.envoyPolicy })
+}
+
+// ValidateDestinationRule runs every Istio DestinationRule rule.
+func ValidateDestinationRule(d, old *apis.DestinationRule, ctx *Context) (field.ErrorList, Warnings) {
+	return runFamilies(d, old, ctx, func(rs runners) DestinationRuleRuleFunc { return rs.destRule })
+}
+
+// ValidateGCPBackendPolicy runs every GKE GCPBackendPolicy rule.
+func ValidateGCPBackendPolicy(p, old *apis.GCPBackendPolicy, ctx *Context) (field.ErrorList, Warnings) {
+	return runFamilies(p, old, ctx, func(rs runners) GCPPolicyRuleFunc { return rs.gcpPolicy })
 }
 
 // ApplyOverrides moves findings between errors and warnings according to the

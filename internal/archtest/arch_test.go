@@ -37,6 +37,7 @@ var rules = []rule{
 	{name: "mutators import neither webhook nor cmd", from: []string{"mutators"}, forbidden: []string{"webhook", "cmd"}},
 	{name: "validators and mutators sit below the engine and the audit", from: []string{"validators", "mutators"}, forbidden: []string{"engine", "audit"}},
 	{name: "the shared predicates import nothing of ours but the policy", from: []string{"internal/sticky"}, forbidden: []string{""}, except: []string{"policy"}},
+	{name: "the custom-resource types are a leaf", from: []string{"apis"}, forbidden: []string{""}},
 	{name: "validators never import mutators", from: []string{"validators"}, forbidden: []string{"mutators"}},
 	{name: "mutators never import validators", from: []string{"mutators"}, forbidden: []string{"validators"}},
 	{name: "the core does not import the admission server", from: corePackages, forbidden: []string{"webhook", "cmd"}, except: corePackages},

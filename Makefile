@@ -72,6 +72,14 @@ chart-bin: ## Build bin/chart (render the chart, run its hooks locally; hack/too
 test-e2e-chart: tools-e2e build chart-bin ## The Helm chart on a local kwok cluster: hooks, install, the webhook answers, upgrade, uninstall.
 	@hack/e2e-chart.sh
 
+# The real CRDs of Gateway API (v1.6.3 and v1.7.0 standard and experimental,
+# v1.5.1 experimental), Envoy Gateway and Istio, pinned by
+# hack/tools/gatewaycrds and fetched from the Go module proxy; the tests call
+# hack/gateway-crds.sh themselves.
+.PHONY: gateway-crds
+gateway-crds: ## Fetch and verify the Gateway API, Envoy Gateway and Istio CRDs; link each bundle under .work/crds/<bundle>.
+	@hack/gateway-crds.sh link $(CURDIR)/.work/crds $$(hack/gateway-crds.sh list)
+
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 20s).
 	@hack/fuzz.sh $${FUZZTIME:-20s}
@@ -97,8 +105,9 @@ lint: ## gofmt and go vet.
 	$(GO) vet ./...
 
 .PHONY: docs
-docs: ## Regenerate docs/rules.md from the rule catalog.
+docs: ## Regenerate docs/rules.md from the rule catalog and docs/migrate.md from the migration table.
 	$(GO) run ./cmd/stickyguard rules > docs/rules.md
+	$(GO) run ./cmd/stickyguard migrate --doc > docs/migrate.md
 
 .PHONY: demo
 demo: tools-e2e build ## Local cluster + webhook, apply the examples, show what happened. Leaves it running.

@@ -1,6 +1,8 @@
 package apis
 
 import (
+	"encoding/json"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -25,8 +27,10 @@ type EnvoyBTPSpec struct {
 type EnvoyLoadBalancer struct {
 	Type           string               `json:"type"`
 	ConsistentHash *EnvoyConsistentHash `json:"consistentHash,omitempty"`
-	SlowStart      map[string]any       `json:"slowStart,omitempty"`
-	ZoneAware      map[string]any       `json:"zoneAware,omitempty"`
+	// SlowStart is kept raw: only its presence matters (an empty object
+	// survives a deep copy, an empty map would not).
+	SlowStart json.RawMessage `json:"slowStart,omitempty"`
+	ZoneAware map[string]any  `json:"zoneAware,omitempty"`
 }
 
 // EnvoyConsistentHash is spec.loadBalancer.consistentHash.
@@ -80,10 +84,15 @@ type TrafficPolicy struct {
 	PortLevelSettings []PortTrafficPolicy `json:"portLevelSettings,omitempty"`
 }
 
-// PortTrafficPolicy is one portLevelSettings entry.
+// PortTrafficPolicy is one portLevelSettings entry. The entry replaces the
+// whole policy for its port (nothing is inherited), so its other settings
+// are kept too, opaque.
 type PortTrafficPolicy struct {
-	Port         *PortSelector      `json:"port,omitempty"`
-	LoadBalancer *IstioLoadBalancer `json:"loadBalancer,omitempty"`
+	Port             *PortSelector      `json:"port,omitempty"`
+	LoadBalancer     *IstioLoadBalancer `json:"loadBalancer,omitempty"`
+	ConnectionPool   map[string]any     `json:"connectionPool,omitempty"`
+	OutlierDetection map[string]any     `json:"outlierDetection,omitempty"`
+	TLS              map[string]any     `json:"tls,omitempty"`
 }
 
 // PortSelector is portLevelSettings[].port.
@@ -97,22 +106,29 @@ type IstioLoadBalancer struct {
 	ConsistentHash    *IstioConsistentHash `json:"consistentHash,omitempty"`
 	LocalityLbSetting *LocalityLbSetting   `json:"localityLbSetting,omitempty"`
 	Warmup            map[string]any       `json:"warmup,omitempty"`
+	// BackendUtilization (Istio 1.32) is the third member of the
+	// simple/consistentHash oneOf; kept raw, only its presence matters.
+	BackendUtilization json.RawMessage `json:"backendUtilization,omitempty"`
 }
 
-// LocalityLbSetting is loadBalancer.localityLbSetting (enabled only).
+// LocalityLbSetting is loadBalancer.localityLbSetting: whether it is on
+// (enabled, or unset with a distribution or failover given).
 type LocalityLbSetting struct {
-	Enabled *bool `json:"enabled,omitempty"`
+	Enabled          *bool            `json:"enabled,omitempty"`
+	Distribute       []map[string]any `json:"distribute,omitempty"`
+	Failover         []map[string]any `json:"failover,omitempty"`
+	FailoverPriority []string         `json:"failoverPriority,omitempty"`
 }
 
 // IstioConsistentHash is ConsistentHashLB.
 type IstioConsistentHash struct {
-	HTTPHeaderName         *string        `json:"httpHeaderName,omitempty"`
-	HTTPCookie             *IstioCookie   `json:"httpCookie,omitempty"`
-	UseSourceIP            *bool          `json:"useSourceIp,omitempty"`
-	HTTPQueryParameterName *string        `json:"httpQueryParameterName,omitempty"`
-	RingHash               map[string]any `json:"ringHash,omitempty"`
-	Maglev                 *IstioMaglev   `json:"maglev,omitempty"`
-	MinimumRingSize        *uint64        `json:"minimumRingSize,omitempty"`
+	HTTPHeaderName         *string         `json:"httpHeaderName,omitempty"`
+	HTTPCookie             *IstioCookie    `json:"httpCookie,omitempty"`
+	UseSourceIP            *bool           `json:"useSourceIp,omitempty"`
+	HTTPQueryParameterName *string         `json:"httpQueryParameterName,omitempty"`
+	RingHash               json.RawMessage `json:"ringHash,omitempty"`
+	Maglev                 *IstioMaglev    `json:"maglev,omitempty"`
+	MinimumRingSize        *uint64         `json:"minimumRingSize,omitempty"`
 }
 
 // IstioCookie is ConsistentHashLB.HTTPCookie.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	networkingv1 "k8s.io/api/networking/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/stickyguard/stickyguard/engine"
@@ -52,8 +51,11 @@ type Options struct {
 }
 
 // NamespaceResult is the audit of one namespace: every Service, Ingress,
-// Deployment and StatefulSet in it, then its GKE BackendConfigs where that
-// kind is served, in that order, each sorted by name.
+// Deployment and StatefulSet in it, then its GKE BackendConfigs, then its
+// HTTPRoutes, GRPCRoutes, XBackendTrafficPolicies, BackendLBPolicies,
+// Envoy Gateway BackendTrafficPolicies, Istio DestinationRules and GKE
+// GCPBackendPolicies where those kinds are served, in that order, each
+// sorted by name.
 type NamespaceResult struct {
 	Namespace string
 	Checked   []engine.Checked
@@ -66,6 +68,9 @@ type Stats struct {
 	ListCalls  int // List requests sent (pages)
 	// Warnings say what the audit could not see and how that limits it.
 	Warnings []string
+	// Notes say what the audit skipped because the cluster does not have
+	// it (custom resource kinds whose CRD is not installed).
+	Notes []string
 }
 
 // Run audits the namespaces of the scope one at a time, calling visit with
@@ -89,6 +94,9 @@ func Run(ctx context.Context, reader client.Reader, opts Options, visit func(*Na
 	defer func() {
 		st.ListCalls = l.calls
 		st.Warnings = append(st.Warnings, l.warnings...)
+		if n := l.notServedNote(); n != "" {
+			st.Notes = append(st.Notes, n)
+		}
 	}()
 
 	names, err := l.namespaces(ctx, opts.Scope)
@@ -104,12 +112,28 @@ func Run(ctx context.Context, reader client.Reader, opts Options, visit func(*Na
 	} else if err != nil {
 		return st, err
 	}
+	related := make([]any, 0, len(classes))
+	for _, ic := range classes {
+		related = append(related, ic)
+	}
+	eopts := engine.Options{Policy: opts.Policy}
+	gatewayRead := false
 	for _, ns := range names {
 		docs, err := l.documents(ctx, ns)
 		if err != nil {
 			return st, err
 		}
-		checked, err := evaluate(docs, classes, opts.Policy)
+		if !gatewayRead && hasCustomKinds(docs) {
+			// Read once, when the first namespace with custom resources
+			// needs them: Gateways and classes, and the bundle.
+			gatewayRead = true
+			gateways, bundle, err := l.gatewayContext(ctx)
+			if err != nil {
+				return st, err
+			}
+			related, eopts.Bundle = append(related, gateways...), bundle
+		}
+		checked, err := engine.CheckStored(docs, related, eopts)
 		if err != nil {
 			return st, fmt.Errorf("namespace %s: %w", ns, err)
 		}
@@ -120,15 +144,4 @@ func Run(ctx context.Context, reader client.Reader, opts Options, visit func(*Na
 		}
 	}
 	return st, nil
-}
-
-// evaluate runs every rule on the objects of one namespace as they are
-// stored (engine.CheckStored), with the cluster's IngressClasses for class
-// resolution.
-func evaluate(docs []engine.Document, classes []*networkingv1.IngressClass, pol *policy.Policy) ([]engine.Checked, error) {
-	related := make([]any, 0, len(classes))
-	for _, ic := range classes {
-		related = append(related, ic)
-	}
-	return engine.CheckStored(docs, related, engine.Options{Policy: pol})
 }

@@ -87,7 +87,9 @@ type lister struct {
 	noBackendConfigs bool
 	// denied holds the optional kinds the caller turned out not to be
 	// allowed to list; they are not asked for again.
-	denied   map[schema.GroupResource]bool
+	denied map[schema.GroupResource]bool
+	// custom is what is known of the custom resource kinds (custom.go).
+	custom   customState
 	warnings []string
 }
 
@@ -224,7 +226,12 @@ func (l *lister) documents(ctx context.Context, ns string) ([]engine.Document, e
 	if err != nil {
 		return nil, err
 	}
-	return append(docs, bcs...), nil
+	docs = append(docs, bcs...)
+	custom, err := l.customDocuments(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
+	return append(docs, custom...), nil
 }
 
 // backendConfigs lists a namespace's GKE BackendConfigs as Documents. Where

@@ -169,6 +169,9 @@ func (p *Periodic) RunOnce(ctx context.Context) (Stats, error) {
 	for _, w := range st.Warnings {
 		p.log.Info("periodic audit incomplete", "reason", w)
 	}
+	for _, n := range st.Notes {
+		p.log.V(1).Info("periodic audit", "note", n)
+	}
 	p.setFindings(counts)
 	if len(writeErrs) > 0 {
 		p.runs.WithLabelValues("error").Inc()

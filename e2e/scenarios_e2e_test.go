@@ -26,6 +26,7 @@ func TestE2E(t *testing.T) {
 	t.Run("sticky-backend-spread-by-scheduler", testSpread)
 	t.Run("sticky-statefulset-spread-by-scheduler", testSpreadStatefulSet)
 	t.Run("unlabelled-namespace-untouched", testUnlabelled)
+	t.Run("gateway-api-routes", testGatewayRoutes)
 	t.Run("metrics", testMetrics)
 	t.Run("policy-reload", testPolicyReload)
 	t.Run("cert-rotation-no-failures", testCertRotation)

@@ -8,6 +8,7 @@ import (
 	"gomodules.xyz/jsonpatch/v2"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/stickyguard/stickyguard/apis"
 	"github.com/stickyguard/stickyguard/validators"
 )
 
@@ -29,19 +30,10 @@ func (c *Checked) Allowed() bool { return c.Result.Allowed() }
 // to Local) are visible to the others (its Deployments and StatefulSets). Documents that are
 // skipped are returned untouched in skipped.
 func CheckDocuments(docs []Document, opts Options) (checked []Checked, skipped []*Document, err error) {
-	idx := NewIndex()
+	idx := indexDocuments(docs)
 	opts.Lookup = idx
 	opts.normalize()
 	opts.misplaced = misplacedByObject(docs)
-	for i := range docs {
-		d := &docs[i]
-		if d.Object != nil {
-			idx.Put(d.Object)
-		}
-		if d.BackendConfig != nil {
-			idx.Put(d.BackendConfig)
-		}
-	}
 	// Mutation pass: Services first (their defaults decide workload
 	// spreading), then Deployments and StatefulSets; the index then holds
 	// what the cluster would store.
@@ -71,6 +63,42 @@ func CheckDocuments(docs []Document, opts Options) (checked []Checked, skipped [
 		checked = append(checked, c)
 	}
 	return checked, skipped, nil
+}
+
+// indexDocuments puts every object read into a new Index, with the bundle
+// of the Gateway API CRDs among them.
+func indexDocuments(docs []Document) *Index {
+	idx := NewIndex()
+	for i := range docs {
+		d := &docs[i]
+		if d.Object != nil {
+			idx.Put(d.Object)
+		}
+		if d.BackendConfig != nil {
+			idx.Put(d.BackendConfig)
+		}
+	}
+	idx.SetGatewayBundle(InputBundle(docs))
+	return idx
+}
+
+// InputBundle is the Gateway API bundle the CRDs among docs describe (the
+// HTTPRoute CRD first, then the GRPCRoute CRD, then any other Gateway API
+// CRD; the first in input order among equals); zero when there are none.
+func InputBundle(docs []Document) apis.GatewayBundle {
+	var best apis.GatewayBundle
+	bestRank := -1
+	for i := range docs {
+		c, ok := docs[i].Object.(*apis.CRD)
+		if !ok {
+			continue
+		}
+		b, ok := BundleFromCRD(c, "in "+docs[i].Source)
+		if r := CRDRank(c.Name); ok && (bestRank < 0 || r < bestRank) {
+			best, bestRank = b, r
+		}
+	}
+	return best
 }
 
 // CheckStored evaluates the objects of one namespace as they are stored (the

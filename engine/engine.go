@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/stickyguard/stickyguard/apis"
 	"github.com/stickyguard/stickyguard/internal/sticky"
 	"github.com/stickyguard/stickyguard/policy"
 	"github.com/stickyguard/stickyguard/validators"
@@ -24,6 +25,10 @@ type Options struct {
 	Policy  *policy.Policy // nil means policy.Default()
 	Lookup  Lookup         // nil means an empty cluster
 	Offline bool           // run offline-only rules too (`stickyguard check`)
+	// Bundle, when known, is the installed Gateway API bundle, winning over
+	// the Lookup's and the policy's (`check --gateway-api`; the cluster's
+	// CRDs in the audit). See bundle.go.
+	Bundle apis.GatewayBundle
 	// misplaced (set by CheckDocuments) maps an object (kind/namespace/name)
 	// to the positions of keys its author wrote elsewhere; no default is
 	// filled there.
@@ -52,7 +57,9 @@ func (m Mutation) Detail() string {
 
 // Result is the engine's answer for one object.
 type Result struct {
-	// Object is the mutated copy (an unchanged copy when nothing applied).
+	// Object is the mutated copy (an unchanged copy when nothing applied;
+	// for the kinds without defaults, the Gateway API and mesh kinds, the
+	// object itself).
 	Object runtime.Object
 	// Mutations lists the defaults filled in, in order.
 	Mutations []Mutation
@@ -142,6 +149,21 @@ func run(obj, old runtime.Object, opts Options, h half) (*Result, error) {
 	case *appsv1.StatefulSet:
 		oldSts, _ := old.(*appsv1.StatefulSet)
 		return evalStatefulSet(o, oldSts, &opts, h)
+	case *apis.Route:
+		oldRoute, _ := old.(*apis.Route)
+		return evalRoute(o, oldRoute, &opts, h)
+	case *apis.BackendPolicy:
+		oldPolicy, _ := old.(*apis.BackendPolicy)
+		return evalBackendPolicy(o, oldPolicy, &opts, h)
+	case *apis.EnvoyBackendTrafficPolicy:
+		oldPolicy, _ := old.(*apis.EnvoyBackendTrafficPolicy)
+		return evalEnvoyPolicy(o, oldPolicy, &opts, h)
+	case *apis.DestinationRule:
+		oldRule, _ := old.(*apis.DestinationRule)
+		return evalDestinationRule(o, oldRule, &opts, h)
+	case *apis.GCPBackendPolicy:
+		oldPolicy, _ := old.(*apis.GCPBackendPolicy)
+		return evalGCPPolicy(o, oldPolicy, &opts, h)
 	case nil:
 		return nil, fmt.Errorf("%w: nil object", ErrUnsupportedKind)
 	default:

@@ -21,6 +21,7 @@ type Index struct {
 	sets        map[string]map[string]*appsv1.StatefulSet
 	ingresses   map[string]map[string]*networkingv1.Ingress
 	backends    map[string]map[string]*validators.BackendConfig
+	gateways    gatewayIndex
 
 	// Per-namespace views built on first use and dropped when an object of
 	// that kind in that namespace is Put, so a batch of lookups between
@@ -48,6 +49,7 @@ func NewIndex() *Index {
 		setViews:    map[string][]*appsv1.StatefulSet{},
 		ingViews:    map[string]map[string][]*networkingv1.Ingress{},
 		hostViews:   map[string]map[string][]*networkingv1.Ingress{},
+		gateways:    newGatewayIndex(),
 	}
 }
 
@@ -94,7 +96,7 @@ func (x *Index) Put(obj any) bool {
 	case *validators.BackendConfig:
 		put(x.backends, o.Namespace, o.Name, o)
 	default:
-		return false
+		return x.gateways.put(obj)
 	}
 	return true
 }

@@ -6,6 +6,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"slices"
 
+	"github.com/stickyguard/stickyguard/apis"
 	"github.com/stickyguard/stickyguard/policy"
 	"github.com/stickyguard/stickyguard/validators"
 )
@@ -37,7 +38,36 @@ type Lookup interface {
 	// BackendConfigs returns the GKE BackendConfigs of a namespace by name,
 	// or nil when BackendConfigs are not tracked.
 	BackendConfigs(namespace string) (map[string]*validators.BackendConfig, error)
+
+	// Gateway API and mesh custom resources. Where a kind is not tracked
+	// (its CRD is not installed, or serve may not watch it) the answers are
+	// empty, as for a kind with no objects.
+
+	// GatewayBundle is what is known of the installed Gateway API CRDs
+	// (the zero value: nothing).
+	GatewayBundle() (apis.GatewayBundle, error)
+	// GatewayClass returns the named GatewayClass.
+	GatewayClass(name string) (*apis.GatewayClass, error)
+	// Gateway returns a Gateway by namespace and name.
+	Gateway(namespace, name string) (*apis.Gateway, error)
+	// Routes returns the HTTPRoutes and GRPCRoutes of a namespace.
+	Routes(namespace string) ([]*apis.Route, error)
+	// RoutesForParent returns the routes, of any namespace, with a
+	// parentRef to the parent (see RouteParentKeys).
+	RoutesForParent(parent ParentKey) ([]*apis.Route, error)
+	// RoutesForBackend returns the routes, of any namespace, with a
+	// backendRef to the Service (see RouteBackendServices).
+	RoutesForBackend(namespace, service string) ([]*apis.Route, error)
+	// BackendPolicies returns the XBackendTrafficPolicies and
+	// BackendLBPolicies of a namespace.
+	BackendPolicies(namespace string) ([]*apis.BackendPolicy, error)
+	// EnvoyPolicies returns the Envoy Gateway BackendTrafficPolicies of a
+	// namespace.
+	EnvoyPolicies(namespace string) ([]*apis.EnvoyBackendTrafficPolicy, error)
 }
+
+// Routes, policies and other lists of the Lookup come sorted: routes by
+// SortRoutes, policies by namespace, kind and name.
 
 // annIngressClass is the legacy class annotation.
 const annIngressClass = "kubernetes.io/ingress.class"

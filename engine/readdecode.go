@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	kjson "sigs.k8s.io/json"
 
+	"github.com/stickyguard/stickyguard/apis"
 	"github.com/stickyguard/stickyguard/validators"
 )
 
@@ -81,6 +82,10 @@ func decode(d *Document, js []byte) {
 		decodeChecked(d, checkRaw(d, js), mk())
 		return
 	}
+	if obj := apis.New(d.APIVersion, d.Kind); obj != nil {
+		decodeGatewayKind(d, checkRaw(d, js))
+		return
+	}
 	switch gvk {
 	case "networking.k8s.io/v1/IngressClass":
 		ic := &networkingv1.IngressClass{}
@@ -99,6 +104,33 @@ func decode(d *Document, js []byte) {
 			d.Skipped = "kind not checked by stickyguard"
 		}
 	}
+}
+
+// decodeGatewayKind decodes a kind of package apis (unknown fields ignored:
+// what the installed CRDs would prune or reject is the rules' business,
+// decided with the bundle). Gateways, GatewayClasses and CRDs are context:
+// they resolve routes' implementations and the bundle, and no rule runs on
+// them.
+func decodeGatewayKind(d *Document, js []byte) {
+	obj, err := apis.Decode(d.APIVersion, d.Kind, js)
+	if err != nil {
+		d.RawErrors = append(d.RawErrors, validators.DecodeError(err))
+		if contextKinds[d.Kind] != "" {
+			d.Skipped = contextKinds[d.Kind]
+		}
+		return
+	}
+	d.Object = obj
+	if why := contextKinds[d.Kind]; why != "" {
+		d.Skipped = why
+	}
+}
+
+// contextKinds are the apis kinds that are read but not checked, with why.
+var contextKinds = map[string]string{
+	apis.KindGateway:                  "no rules for Gateway (used to resolve the implementation of routes)",
+	apis.KindGatewayClass:             "no rules for GatewayClass (used to resolve the implementation of routes)",
+	apis.KindCustomResourceDefinition: "no rules for CustomResourceDefinition (Gateway API CRDs tell the installed bundle)",
 }
 
 // checkRaw runs the findings on the object as written (wrong JSON types

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # make demo: a local kwok cluster (3 fake nodes) with stickyguard running as a
-# local process, the examples in testdata/examples applied to an enforce and
-# an audit namespace, and a report of what stickyguard did with each. The
-# cluster and the webhook keep running afterwards; re-running is idempotent
-# (the cluster and webhook are reused, the demo namespaces are refilled).
+# local process, the examples in testdata/examples (and, with the Gateway API
+# v1.6.3 experimental CRDs installed, those of testdata/gateway written for
+# that bundle) applied to an enforce and an audit namespace, and a report of
+# what stickyguard did with each. The cluster and the webhook keep running
+# afterwards; re-running is idempotent (the cluster and webhook are reused,
+# the demo namespaces are refilled).
 #   hack/demo.sh        bring it up (make demo)
 #   hack/demo.sh down   stop the webhook and delete the cluster (make demo-down)
 set -euo pipefail
@@ -92,9 +94,17 @@ apply_doc() {
 	fi
 }
 
+# GATEWAY_BUNDLE is the Gateway API bundle the demo installs; the
+# testdata/gateway files written for it are applied too.
+GATEWAY_BUNDLE=gateway-api-v1.6.3-experimental
+
+gateway_examples() {
+	grep -l '^# stickyguard-test: bundle=v1.6.3/experimental' "$SG_ROOT"/testdata/gateway/*.yaml || true
+}
+
 apply_examples() {
 	local f doc kind api name
-	for f in "$SG_ROOT"/testdata/examples/*.yaml; do
+	for f in "$SG_ROOT"/testdata/examples/*.yaml $(gateway_examples); do
 		bold ""
 		bold "$(basename "$f")"
 		sed -n '/^#/!q; s/^# \{0,1\}/  # /p' "$f"
@@ -109,6 +119,9 @@ apply_examples() {
 			echo "  $kind/$name"
 			case "$api/$kind" in
 			v1/Service | apps/v1/Deployment | networking.k8s.io/v1/Ingress) ;;
+			gateway.networking.k8s.io/v1/HTTPRoute | gateway.networking.k8s.io/v1beta1/HTTPRoute | gateway.networking.k8s.io/v1/GRPCRoute) ;;
+			gateway.networking.k8s.io/v1/Gateway | gateway.networking.k8s.io/v1/GatewayClass) ;;
+			gateway.networking.x-k8s.io/v1alpha1/XBackendTrafficPolicy) ;;
 			*)
 				echo "    (not applied: $api $kind is not reviewed by the webhook and its CRD is not installed here; 'stickyguard check' covers it)"
 				continue
@@ -143,6 +156,11 @@ show_placement() {
 up() {
 	require_bins
 	cluster_up
+	log "installing the Gateway API CRDs ($GATEWAY_BUNDLE, hack/gateway-crds.sh)"
+	local crds
+	mapfile -t crds < <("$SG_ROOT/hack/gateway-crds.sh" paths "$GATEWAY_BUNDLE")
+	k apply --server-side --force-conflicts --field-manager=stickyguard-demo "${crds[@]/#/--filename=}" >/dev/null
+	k wait --for=condition=Established --timeout=60s crd/httproutes.gateway.networking.k8s.io >/dev/null
 	webhook_start
 	webhook_install
 	log "namespaces $NS_ENFORCE (stickyguard.io/mode=enforce) and $NS_AUDIT (audit)"
@@ -150,12 +168,12 @@ up() {
 		local mode=${ns#demo-}
 		k create namespace "$ns" --dry-run=client -o yaml | k label --local -f - "stickyguard.io/mode=$mode" -o yaml | k apply -f - >/dev/null
 		# Idempotent re-runs: start from empty namespaces so every object is created again.
-		k -n "$ns" delete deployments,services,ingresses --all --wait=true --timeout=60s >/dev/null 2>&1 || true
+		k -n "$ns" delete deployments,services,ingresses,httproutes,grpcroutes,gateways,xbackendtrafficpolicies --all --wait=true --timeout=60s >/dev/null 2>&1 || true
 	done
 	wait_for "the default ServiceAccount" 30 k -n "$NS_ENFORCE" get serviceaccount default || true
 
 	bold ""
-	bold "Applying testdata/examples to $NS_ENFORCE and $NS_AUDIT (kubectl apply --server-side):"
+	bold "Applying testdata/examples (and testdata/gateway for $GATEWAY_BUNDLE) to $NS_ENFORCE and $NS_AUDIT (kubectl apply --server-side):"
 	apply_examples
 	show_placement
 

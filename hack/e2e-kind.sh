@@ -9,11 +9,17 @@
 #   kind load docker-image    into every node
 #   stickyguard certs + kubectl apply -k of manifests/overlays/self-managed
 #                             (cert-manager cannot run here: its commands
-#                             are modules the proxy does not serve)
-#   go test -tags e2e ./e2e/... with hack/kind/webhook-ctl.sh as the hooks
+#                             are modules the proxy does not serve) and
+#                             manifests/policyreport, with the periodic
+#                             audit on (--audit-interval=KIND_AUDIT_INTERVAL)
+#   go test -tags e2e ./e2e/... with hack/kind/webhook-ctl.sh as the hooks,
+#                             then TestKindUninstall alone: the README's
+#                             uninstall, after which nothing may block writes
 # Always deletes the cluster (E2E_KEEP_CLUSTER=1 keeps it).
 #   KIND_CLUSTER (stickyguard-e2e)  KIND_WORKERS (3)  IMG (stickyguard:e2e)
-#   E2E_RUN (go test -run)
+#   KIND_AUDIT_INTERVAL (1m, the least serve accepts)
+#   E2E_RUN (go test -run; the uninstall step then runs only if E2E_RUN
+#   matches "Uninstall")  E2E_LOAD_RATE (requests/s of the load scenarios, 20)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -24,11 +30,15 @@ KIND_CLUSTER=${KIND_CLUSTER:-stickyguard-e2e}
 # the spread scenarios run 3 replicas and want 3 distinct schedulable nodes
 export KIND_WORKERS=${KIND_WORKERS:-3}
 IMG=${IMG:-stickyguard:e2e}
+KIND_AUDIT_INTERVAL=${KIND_AUDIT_INTERVAL:-1m}
 KUBECTL="$root/bin/k8s/kubectl"
 work="$root/.work/kind"
 export KIND_KUBECONFIG="$work/kubeconfig"
 export KUBECONFIG="$KIND_KUBECONFIG"
 start=$SECONDS
+# phase timings, printed at the end (docs/kind.md records them)
+timings=()
+phase() { timings+=("$1 $(($SECONDS - $2))s"); }
 
 k() { "$KUBECTL" "$@"; }
 
@@ -43,6 +53,7 @@ cleanup() {
 	else
 		"$root/hack/kind/cluster.sh" down "$KIND_CLUSTER" >/dev/null 2>&1 || true
 	fi
+	[ ${#timings[@]} -eq 0 ] || log "timings: ${timings[*]}"
 	if [ $rc -eq 0 ]; then
 		log "kind e2e passed in $((SECONDS - start))s"
 	else
@@ -52,19 +63,28 @@ cleanup() {
 }
 trap cleanup EXIT
 
+t0=$SECONDS
 make --no-print-directory build tools-e2e >/dev/null
+phase "make-build" $t0
+t0=$SECONDS
 "$root/hack/kind/cluster.sh" up "$KIND_CLUSTER"
 eval "$("$root/hack/kind/cluster.sh" env)"
+phase "cluster(node-image+create)" $t0
 
 log "building $IMG (make docker-build) and loading it into kind"
 t0=$SECONDS
 make --no-print-directory docker-build IMG="$IMG" VERSION=e2e
 "$KIND" load docker-image "$IMG" --name "$KIND_CLUSTER"
 log "image built and loaded in $((SECONDS - t0))s"
+phase "image" $t0
 
 # The shipped overlay, copied next to fresh certificates so that no file of
-# the clone (and no key of the user's) is touched.
-log "installing stickyguard (manifests/overlays/self-managed, image $IMG)"
+# the clone (and no key of the user's) is touched, plus the PolicyReport
+# component and the periodic audit turned on: what a user who wants the
+# continuous audit installs. Nothing else is changed (the restricted Pod
+# Security label, the PDB, the probes are the shipped ones).
+log "installing stickyguard (manifests/overlays/self-managed + manifests/policyreport, image $IMG, audit every $KIND_AUDIT_INTERVAL)"
+t0=$SECONDS
 overlay="$work/overlay"
 rm -rf "$overlay"
 mkdir -p "$overlay/self-managed" "$overlay/install"
@@ -76,20 +96,30 @@ apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
   - ../self-managed
+  - $(realpath --relative-to="$overlay/install" "$root/manifests/policyreport")
 images:
   - name: stickyguard
     newName: ${IMG%:*}
     newTag: ${IMG##*:}
+patches:
+  - target:
+      kind: Deployment
+      name: stickyguard
+    patch: |
+      - op: add
+        path: /spec/template/spec/containers/0/args/-
+        value: --audit-interval=$KIND_AUDIT_INTERVAL
 KUST
 k apply -k "$overlay/install" >/dev/null
 k -n stickyguard-system rollout status deployment/stickyguard --timeout=300s
 deadline=$((SECONDS + 120))
-until [ -n "$(k -n stickyguard-system get endpointslices -l kubernetes.io/service-name=stickyguard-webhook \
-	-o jsonpath='{.items[*].endpoints[?(@.conditions.ready==true)].addresses[0]}')" ]; do
-	[ $SECONDS -lt $deadline ] || die "no ready endpoints for service stickyguard-webhook"
+until [ "$(k -n stickyguard-system get endpointslices -l kubernetes.io/service-name=stickyguard-webhook \
+	-o jsonpath='{range .items[*].endpoints[?(@.conditions.ready==true)]}{.addresses[0]}{"\n"}{end}' | grep -c .)" -ge 2 ]; do
+	[ $SECONDS -lt $deadline ] || die "the service stickyguard-webhook does not have 2 ready endpoints"
 	sleep 2
 done
 k -n stickyguard-system get pods -o wide
+phase "install" $t0
 
 log "running the e2e suite"
 export E2E_KUBECONFIG="$KUBECONFIG"
@@ -97,5 +127,15 @@ export E2E_KUBECTL="$KUBECTL"
 export E2E_WEBHOOK_CTL="$root/hack/kind/webhook-ctl.sh"
 export E2E_KIND_CERTS="$overlay/self-managed/certs"
 export E2E_POLICY="$root/manifests/base/policy.yaml"
-unset E2E_WEBHOOK_ADDR E2E_CERT_DIR E2E_METRICS_URL
-go test -tags e2e -count=1 -timeout 20m ${E2E_RUN:+-run "$E2E_RUN"} -v ./e2e/...
+export E2E_KIND_INSTALL="$overlay/install"
+unset E2E_WEBHOOK_ADDR E2E_CERT_DIR E2E_METRICS_URL E2E_KIND_UNINSTALL
+t0=$SECONDS
+# TestKindUninstall destroys the install: never in this run.
+go test -tags e2e -count=1 -timeout 30m ${E2E_RUN:+-run "$E2E_RUN"} -skip '^TestKindUninstall$' -v ./e2e/...
+phase "suite" $t0
+if [ -z "${E2E_RUN:-}" ] || [[ "$E2E_RUN" == *Uninstall* ]]; then
+	log "uninstalling as the README says; then nothing may block writes (TestKindUninstall)"
+	t0=$SECONDS
+	E2E_KIND_UNINSTALL=1 go test -tags e2e -count=1 -timeout 10m -run '^TestKindUninstall$' -v ./e2e/...
+	phase "uninstall" $t0
+fi

@@ -2,7 +2,8 @@
 # The e2e suite on a local kwok cluster (make test-e2e). Builds nothing: make
 # has built bin/stickyguard and the control plane in bin/. Brings up the
 # cluster (kube-apiserver, etcd, controller-manager, scheduler and kwok as
-# local processes on 127.0.0.1, 3 fake nodes), runs `stickyguard serve` as a
+# local processes on 127.0.0.1, 3 fake nodes), installs the Gateway API
+# experimental CRDs (hack/gateway-crds.sh), runs `stickyguard serve` as a
 # local process with certificates from `stickyguard certs`, installs the
 # webhook configurations rendered from manifests/ with a url: client config,
 # runs `go test -tags e2e ./e2e/...`, and always tears everything down.
@@ -39,6 +40,12 @@ webhook_stop
 cluster_down
 rm -rf "$SG_WORK"
 cluster_up
+# The real Gateway API CRDs (experimental channel, for sessionPersistence),
+# before the webhook starts so it watches the routes from the start.
+log "installing the Gateway API CRDs (gateway-api-v1.6.3-experimental)"
+mapfile -t crds < <("$SG_ROOT/hack/gateway-crds.sh" paths gateway-api-v1.6.3-experimental)
+k apply --server-side --force-conflicts --field-manager=stickyguard-e2e "${crds[@]/#/--filename=}" >/dev/null
+k wait --for=condition=Established --timeout=60s crd/httproutes.gateway.networking.k8s.io >/dev/null
 webhook_start
 webhook_install
 

@@ -129,7 +129,13 @@ func checkRBAC(t *testing.T, objs objects) {
 		}
 	}
 	want := []string{"/services", "/namespaces", "apps/deployments", "apps/statefulsets", "networking.k8s.io/ingresses", "networking.k8s.io/ingressclasses",
-		"cloud.google.com/backendconfigs"} // watched only where the CRD is served (webhook.WatchBackendConfigs)
+		"cloud.google.com/backendconfigs", // watched only where the CRD is served (webhook.WatchBackendConfigs)
+		// the route and policy rules' related objects, and the CRDs' metadata (the installed Gateway API bundle)
+		"gateway.networking.k8s.io/gateways", "gateway.networking.k8s.io/gatewayclasses",
+		"gateway.networking.k8s.io/httproutes", "gateway.networking.k8s.io/grpcroutes",
+		"gateway.networking.x-k8s.io/xbackendtrafficpolicies", "gateway.envoyproxy.io/backendtrafficpolicies",
+		"networking.istio.io/destinationrules", "networking.gke.io/gcpbackendpolicies",
+		"apiextensions.k8s.io/customresourcedefinitions"}
 	got := make([]string, 0, len(granted))
 	for k := range granted {
 		got = append(got, k)

@@ -2,7 +2,6 @@ package manifests
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
@@ -88,6 +87,27 @@ func checkMatchConditions(t *testing.T, mwc *admissionregistrationv1.MutatingWeb
 	for _, c := range byResource["validate/services"][0] {
 		assert.Contains(t, c.Expression, "oldObject", "an UPDATE that removes a sticky field is still judged")
 	}
+	// The kinds without defaults: no mutating entry, and the validating
+	// entries are sent only objects carrying something sticky, now or on
+	// UPDATE before (removing it is judged too).
+	for res, field := range validatedOnly {
+		assert.NotContains(t, byResource, "mutate/"+res, "stickyguard fills no %s defaults", res)
+		require.Len(t, byResource["validate/"+res], 2, "%s: one enforce and one audit entry", res)
+		if field == "" {
+			assert.Empty(t, byResource["validate/"+res][0], "every %s is validated", res)
+			continue
+		}
+		require.Len(t, byResource["validate/"+res][0], 1, "%s has its matchCondition", res)
+		c := byResource["validate/"+res][0][0]
+		assert.Contains(t, c.Expression, "has(object.spec)", "%s: a missing spec is no CEL error (which would fail closed)", res)
+		assert.Contains(t, c.Expression, "oldObject", res)
+		assert.Contains(t, c.Expression, field, res)
+	}
+	// Istio's persistent-session labels on a Service (IST-010, IST-011).
+	for _, c := range byResource["validate/services"][0] {
+		assert.Contains(t, c.Expression, "'istio.io/persistent-session', 'istio.io/persistent-session-header'")
+	}
+
 	// The mutating Service entry is sent only what it can fill a default on.
 	require.NotEmpty(t, byResource["mutate/services"][0])
 	for _, c := range byResource["mutate/services"][0] {
@@ -151,11 +171,44 @@ func checkWebhook(t *testing.T, cc admissionregistrationv1.WebhookClientConfig, 
 	require.NotEmpty(t, rules)
 	for _, r := range rules {
 		assert.ElementsMatch(t, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}, r.Operations)
-		for _, res := range r.Resources {
-			assert.NotContains(t, res, "/", "no subresources")
-			assert.True(t, slices.Contains([]string{"services", "deployments", "statefulsets", "ingresses"}, res), res)
-		}
+		require.Len(t, r.Resources, 1, "one resource per entry")
+		res := r.Resources[0]
+		assert.NotContains(t, res, "/", "no subresources")
+		gv, ok := reviewedResources[res]
+		require.True(t, ok, "%s is not a reviewed resource", res)
+		assert.Equal(t, []string{gv[0]}, r.APIGroups, res)
+		assert.Equal(t, []string{gv[1]}, r.APIVersions, "%s: one version; matchPolicy Equivalent sends the others converted", res)
+		require.NotNil(t, r.Scope)
+		assert.Equal(t, admissionregistrationv1.NamespacedScope, *r.Scope)
 	}
+}
+
+// reviewedResources are the resources the webhooks review: API group and
+// the version of the path (webhook/paths.go).
+var reviewedResources = map[string][2]string{
+	"services":                {"", "v1"},
+	"deployments":             {"apps", "v1"},
+	"statefulsets":            {"apps", "v1"},
+	"ingresses":               {"networking.k8s.io", "v1"},
+	"httproutes":              {"gateway.networking.k8s.io", "v1"},
+	"grpcroutes":              {"gateway.networking.k8s.io", "v1"},
+	"xbackendtrafficpolicies": {"gateway.networking.x-k8s.io", "v1alpha1"},
+	"backendtrafficpolicies":  {"gateway.envoyproxy.io", "v1alpha1"},
+	"destinationrules":        {"networking.istio.io", "v1"},
+	"gcpbackendpolicies":      {"networking.gke.io", "v1"},
+}
+
+// validatedOnly are the resources with no defaults: validating entries only,
+// each sent only objects carrying the field named here, or every object
+// ("") where a rule can fire on one without it (webhook/corpus proves on a
+// real API server that the filters bypass no rule).
+var validatedOnly = map[string]string{
+	"httproutes":              "", // XBackendTrafficPolicy persistence on a backend (GWX-002/005/006/007), EGW-007
+	"grpcroutes":              "",
+	"xbackendtrafficpolicies": "sessionPersistence",
+	"backendtrafficpolicies":  "consistentHash",
+	"destinationrules":        "consistentHash",
+	"gcpbackendpolicies":      "sessionAffinity",
 }
 
 func checkCertManager(t *testing.T, objs objects) {

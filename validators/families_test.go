@@ -15,6 +15,13 @@ func kindsRun(rs ...runners) map[string]bool {
 		m[KindDeployment] = m[KindDeployment] || r.deployment != nil
 		m[KindStatefulSet] = m[KindStatefulSet] || r.statefulSet != nil
 		m[KindBackendConfig] = m[KindBackendConfig] || r.backendConfig != nil
+		m[KindHTTPRoute] = m[KindHTTPRoute] || r.route != nil
+		m[KindGRPCRoute] = m[KindGRPCRoute] || r.route != nil
+		m[KindXBackendTrafficPolicy] = m[KindXBackendTrafficPolicy] || r.backendPolicy != nil
+		m[KindBackendLBPolicy] = m[KindBackendLBPolicy] || r.backendPolicy != nil
+		m[KindEnvoyBTP] = m[KindEnvoyBTP] || r.envoyPolicy != nil
+		m[KindDestinationRule] = m[KindDestinationRule] || r.destRule != nil
+		m[KindGCPBackendPolicy] = m[KindGCPBackendPolicy] || r.gcpPolicy != nil
 	}
 	return m
 }

@@ -89,7 +89,7 @@ func validateIngressHAProxy(ing, old *networkingv1.Ingress, ctx *Context) (field
 }
 
 func hapValues(f *findings, a map[string]string) {
-	for _, k := range slices.Sorted(maps.Keys(a)) {
+	for _, k := range keysWhere(a, func(k string) bool { _, ok := hapKey(k); return ok }) {
 		n, ok := hapKey(k)
 		v := a[k]
 		if !ok || v == "" {

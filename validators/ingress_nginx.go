@@ -19,7 +19,12 @@ import (
 // case-insensitively), regex validators applied after removing spaces, bools
 // through strconv.ParseBool on the raw value, empty values treated as unset.
 
-const ngxPrefix = "nginx.ingress.kubernetes.io/"
+// NginxPrefix is the prefix of ingress-nginx's annotations; ngxPrefix is
+// its short form in the rules.
+const (
+	NginxPrefix = "nginx.ingress.kubernetes.io/"
+	ngxPrefix   = NginxPrefix
+)
 
 var (
 	// parser.BasicCharsRegex and parser.URLIsValidRegex.
@@ -193,9 +198,9 @@ func echoValue(s string) string {
 	return string([]rune(s)[:limit]) + "..."
 }
 
-// ngxAnn reads nginx.ingress.kubernetes.io/<name>; ok is false when the
-// annotation is missing or empty (ingress-nginx skips empty values).
-func ngxAnn(a map[string]string, name string) (string, bool) {
+// NginxAnnotation reads nginx.ingress.kubernetes.io/<name>; ok is false
+// when the annotation is missing or empty (ingress-nginx skips empty values).
+func NginxAnnotation(a map[string]string, name string) (string, bool) {
 	v, ok := a[ngxPrefix+name]
 	return v, ok && v != ""
 }
@@ -204,18 +209,19 @@ func ngxPath(name string) *field.Path { return annPath(ngxPrefix + name) }
 
 // IsNginxCanary reports whether an Ingress is an ingress-nginx canary
 // (nginx.ingress.kubernetes.io/canary true, as ingress-nginx parses it).
-func IsNginxCanary(ing *networkingv1.Ingress) bool { return ngxBool(ing.Annotations, "canary") }
+func IsNginxCanary(ing *networkingv1.Ingress) bool { return NginxBool(ing.Annotations, "canary") }
 
-// ngxBool is parser.GetBoolAnnotation: strconv.ParseBool on the raw value.
-func ngxBool(a map[string]string, name string) bool {
-	v, _ := ngxAnn(a, name)
+// NginxBool reads nginx.ingress.kubernetes.io/<name> as
+// parser.GetBoolAnnotation does: strconv.ParseBool on the raw value.
+func NginxBool(a map[string]string, name string) bool {
+	v, _ := NginxAnnotation(a, name)
 	b, ok := parseBool(v)
 	return ok && b
 }
 
 // ngxCookie reports whether affinity is "cookie" as ingress-nginx parses it.
 func ngxCookie(a map[string]string) bool {
-	v, _ := ngxAnn(a, "affinity")
+	v, _ := NginxAnnotation(a, "affinity")
 	return strings.TrimSpace(v) == "cookie"
 }
 
@@ -255,7 +261,7 @@ func ngxForeign(f *findings, a map[string]string, shared bool) {
 // Service, where ingress-nginx never reads them.
 func validateServiceNginx(svc, old *corev1.Service, ctx *Context) (field.ErrorList, Warnings) {
 	var f findings
-	for _, k := range slices.Sorted(maps.Keys(svc.Annotations)) {
+	for _, k := range keysWhere(svc.Annotations, func(k string) bool { return strings.HasPrefix(k, ngxPrefix) }) {
 		if n, ok := strings.CutPrefix(k, ngxPrefix); ok && ngxStickyName(n) {
 			f.warn(ngx026, annPath(k), nil, "")
 		}
@@ -282,11 +288,11 @@ func validateIngressNginxOffline(ing, old *networkingv1.Ingress, ctx *Context) (
 		return nil, nil
 	}
 	var f findings
-	if v, ok := ngxAnn(ing.Annotations, "upstream-hash-by"); ok && !ngxHashBy.MatchString(strings.ReplaceAll(v, " ", "")) {
+	if v, ok := NginxAnnotation(ing.Annotations, "upstream-hash-by"); ok && !ngxHashBy.MatchString(strings.ReplaceAll(v, " ", "")) {
 		f.warn(ngx020, ngxPath("upstream-hash-by"), echoValue(v), "")
 	}
 	ngxEachPath(ing, func(p *field.Path, hp networkingv1.HTTPIngressPath) {
-		if hp.PathType != nil && *hp.PathType != networkingv1.PathTypeImplementationSpecific && ngxRegexPath(hp.Path) {
+		if hp.PathType != nil && *hp.PathType != networkingv1.PathTypeImplementationSpecific && NginxRegexPath(hp.Path) {
 			f.warn(ngx022, p, echoValue(hp.Path), "regex characters in a path with pathType "+string(*hp.PathType))
 		}
 	})
@@ -295,7 +301,7 @@ func validateIngressNginxOffline(ing, old *networkingv1.Ingress, ctx *Context) (
 
 func ngxEnums(f *findings, a map[string]string) {
 	enum := func(r *Rule, name string, valid []string, fold bool) {
-		v, ok := ngxAnn(a, name)
+		v, ok := NginxAnnotation(a, name)
 		if !ok {
 			return
 		}
@@ -315,20 +321,20 @@ func ngxEnums(f *findings, a map[string]string) {
 		"session-cookie-secure", "session-cookie-conditional-samesite-none",
 		"session-cookie-change-on-failure", "use-regex",
 	} {
-		if v, ok := ngxAnn(a, name); ok {
+		if v, ok := NginxAnnotation(a, name); ok {
 			if _, valid := parseBool(v); !valid {
 				f.invalid(ngx012, ngxPath(name), echoValue(v), "")
 			}
 		}
 	}
-	if _, ok := ngxAnn(a, "affinity-canary-behavior"); ok && !ngxBool(a, "canary") {
+	if _, ok := NginxAnnotation(a, "affinity-canary-behavior"); ok && !NginxBool(a, "canary") {
 		f.warn(ngx004, ngxPath("affinity-canary-behavior"), nil, "")
 	}
 }
 
 func ngxCookieValues(f *findings, a map[string]string) {
 	chars := func(r *Rule, name string, re *regexp.Regexp) {
-		if v, ok := ngxAnn(a, name); ok && !re.MatchString(strings.ReplaceAll(v, " ", "")) {
+		if v, ok := NginxAnnotation(a, name); ok && !re.MatchString(strings.ReplaceAll(v, " ", "")) {
 			f.invalid(r, ngxPath(name), echoValue(v), "")
 		}
 	}
@@ -337,7 +343,7 @@ func ngxCookieValues(f *findings, a map[string]string) {
 	chars(ngx015, "session-cookie-domain", ngxBasicChars)
 	cookie := ngxCookie(a)
 	for _, name := range []string{"session-cookie-max-age", "session-cookie-expires"} {
-		v, ok := ngxAnn(a, name)
+		v, ok := NginxAnnotation(a, name)
 		if !ok {
 			continue
 		}
@@ -353,7 +359,7 @@ func ngxCookieValues(f *findings, a map[string]string) {
 		f.warn(ngx016, ngxPath("session-cookie-hash"), nil, "")
 	}
 	if !cookie {
-		if _, set := ngxAnn(a, "affinity"); !set { // an invalid affinity is NGX-001's
+		if _, set := NginxAnnotation(a, "affinity"); !set { // an invalid affinity is NGX-001's
 			for _, k := range slices.Sorted(maps.Keys(a)) {
 				name, ok := strings.CutPrefix(k, ngxPrefix)
 				if ok && a[k] != "" && name != "session-cookie-hash" && (name == "affinity-mode" || strings.HasPrefix(name, "session-cookie-")) {
@@ -363,7 +369,7 @@ func ngxCookieValues(f *findings, a map[string]string) {
 		}
 		return
 	}
-	if v, ok := ngxAnn(a, "session-cookie-name"); ok {
+	if v, ok := NginxAnnotation(a, "session-cookie-name"); ok {
 		name := strings.TrimSpace(v)
 		for _, app := range []string{"JSESSIONID", "PHPSESSID", "ASP.NET_SessionId", "connect.sid", "SESSION", "laravel_session"} {
 			if strings.EqualFold(name, app) {
@@ -371,12 +377,12 @@ func ngxCookieValues(f *findings, a map[string]string) {
 			}
 		}
 	}
-	samesite, _ := ngxAnn(a, "session-cookie-samesite")
+	samesite, _ := NginxAnnotation(a, "session-cookie-samesite")
 	samesite = strings.TrimSpace(samesite)
-	if ngxBool(a, "session-cookie-conditional-samesite-none") && samesite != "None" {
+	if NginxBool(a, "session-cookie-conditional-samesite-none") && samesite != "None" {
 		f.warn(ngx010, ngxPath("session-cookie-samesite"), echoValue(samesite), "")
 	}
-	if strings.EqualFold(samesite, "none") && !ngxBool(a, "session-cookie-secure") {
+	if strings.EqualFold(samesite, "none") && !NginxBool(a, "session-cookie-secure") {
 		f.warn(ngx011, ngxPath("session-cookie-secure"), nil, "")
 	}
 }
@@ -387,13 +393,13 @@ func ngxInteractions(f *findings, ing *networkingv1.Ingress) {
 	if !ngxCookie(a) {
 		return
 	}
-	if _, ok := ngxAnn(a, "upstream-hash-by"); ok {
+	if _, ok := NginxAnnotation(a, "upstream-hash-by"); ok {
 		f.warn(ngx018, ngxPath("upstream-hash-by"), nil, "")
 	}
-	if ngxBool(a, "service-upstream") {
+	if NginxBool(a, "service-upstream") {
 		f.forbidden(ngx019, ngxPath("service-upstream"), "")
 	}
-	if p, ok := ngxAnn(a, "session-cookie-path"); ok && strings.TrimSpace(p) != "" {
+	if p, ok := NginxAnnotation(a, "session-cookie-path"); ok && strings.TrimSpace(p) != "" {
 		return
 	}
 	ngxCookiePath(f, ing)
@@ -409,17 +415,17 @@ func ngxCookiePath(f *findings, ing *networkingv1.Ingress) {
 	var prefixes []string
 	ngxEachPath(ing, func(_ *field.Path, hp networkingv1.HTTPIngressPath) {
 		n++
-		if regex == "" && ngxRegexPath(hp.Path) {
+		if regex == "" && NginxRegexPath(hp.Path) {
 			regex = hp.Path
 		}
-		prefixes = append(prefixes, ngxLiteralPrefix(hp.Path))
+		prefixes = append(prefixes, NginxLiteralPrefix(hp.Path))
 	})
 	p := ngxPath("session-cookie-path")
-	fix := ngxCookiePathFix(ngxCommonPrefix(prefixes))
+	fix := ngxCookiePathFix(NginxCommonPrefix(prefixes))
 	switch {
 	case regex != "":
 		f.required(ruleWithFix(ngx013, fix), p, "regex path "+strconv.Quote(ngxClipPath(regex))+" would become the cookie Path")
-	case n > 0 && ngxBool(ing.Annotations, "use-regex"):
+	case n > 0 && NginxBool(ing.Annotations, "use-regex"):
 		f.warn(ruleWithFix(ngx013, fix), p, nil, "use-regex is true: ingress-nginx docs require session-cookie-path")
 	}
 }
@@ -444,14 +450,15 @@ func ngxClipPath(p string) string {
 	return string([]rune(p)[:32]) + "..."
 }
 
-// ngxRegexPath reports regex metacharacters in an Ingress path.
-func ngxRegexPath(p string) bool { return strings.ContainsAny(p, `^$()[]{}*+?|`) }
+// NginxRegexPath reports regex metacharacters in an Ingress path: as a
+// cookie Path (or a non-regex match) such a path matches no request.
+func NginxRegexPath(p string) bool { return strings.ContainsAny(p, `^$()[]{}*+?|`) }
 
-// ngxLiteralPrefix returns the longest literal path that every URL the
+// NginxLiteralPrefix returns the longest literal path that every URL the
 // (regex) path p matches begins with, cut back to whole segments (a cookie
 // Path matches whole segments), without a trailing "/"; "/" when there is
 // none. A literal path is its own prefix.
-func ngxLiteralPrefix(p string) string {
+func NginxLiteralPrefix(p string) string {
 	lit, rest := ngxLiteralHead(strings.TrimPrefix(p, "^"))
 	if !strings.HasSuffix(lit, "/") && !ngxSegmentEnds(rest) {
 		lit = lit[:strings.LastIndex(lit, "/")+1]
@@ -599,9 +606,10 @@ func ngxSplitAlternatives(body string) []string {
 	return append(out, body[from:])
 }
 
-// ngxCommonPrefix returns the longest run of whole segments the literal
-// prefixes share, "/" when none.
-func ngxCommonPrefix(prefixes []string) string {
+// NginxCommonPrefix returns the longest run of whole segments the literal
+// prefixes (NginxLiteralPrefix) share, "/" when none: the one cookie Path
+// that covers them all.
+func NginxCommonPrefix(prefixes []string) string {
 	if len(prefixes) == 0 {
 		return "/"
 	}
@@ -647,72 +655,107 @@ func ngxF5Key(k string) bool {
 	return strings.HasPrefix(k, "nginx.org/") || strings.HasPrefix(k, "nginx.com/")
 }
 
-// ngxAffinityConf is the upstream affinity config ingress-nginx derives from
+// NginxAffinityConf is the upstream affinity config ingress-nginx derives from
 // one Ingress (sessionaffinity Parse, then the fields controller.go copies
-// onto the upstream), with invalid values replaced by their defaults.
-type ngxAffinityConf struct {
+// onto the upstream), with invalid values replaced by their defaults. The
+// cookie fields are set only when Type is "cookie".
+type NginxAffinityConf struct {
 	Type, Mode                                       string
+	CanaryBehavior                                   string // sticky (default) or legacy
 	Name, Expires, MaxAge, Path, Domain, SameSite    string
 	Secure, ConditionalSameSiteNone, ChangeOnFailure bool
 }
 
-func ngxParseAffinity(a map[string]string) ngxAffinityConf {
-	// str is parser.GetStringAnnotation: validate the raw value, then trim
-	// every line; invalid or empty values read as "".
-	str := func(name string, valid func(string) bool) string {
-		v, ok := ngxAnn(a, name)
-		if !ok || !valid(v) {
-			return ""
-		}
-		lines := strings.Split(v, "\n")
-		for i := range lines {
-			lines[i] = strings.TrimSpace(lines[i])
-		}
-		return strings.Join(lines, "\n")
-	}
+// NginxAffinity reads an Ingress's affinity annotations as ingress-nginx
+// does (and the NGX rules read them): enums trimmed and compared
+// case-sensitively, character checks after removing spaces, every line
+// trimmed, invalid values dropped to their defaults.
+func NginxAffinity(a map[string]string) NginxAffinityConf {
 	option := func(opts ...string) func(string) bool {
 		return func(v string) bool { return slices.Contains(opts, strings.TrimSpace(v)) }
 	}
-	chars := func(re *regexp.Regexp, strip bool) func(string) bool {
-		return func(v string) bool {
-			if strip {
-				v = strings.ReplaceAll(v, " ", "")
-			}
-			return re.MatchString(v)
-		}
-	}
-	c := ngxAffinityConf{
-		Type: str("affinity", option("cookie")),
-		Mode: str("affinity-mode", option("balanced", "persistent")),
+	c := NginxAffinityConf{
+		Type:           ngxString(a, "affinity", option("cookie")),
+		Mode:           ngxString(a, "affinity-mode", option("balanced", "persistent")),
+		CanaryBehavior: ngxString(a, "affinity-canary-behavior", option("sticky", "legacy")),
 	}
 	if c.Mode == "" {
 		c.Mode = "balanced" // balancer.lua: anything but "persistent"
 	}
+	if c.CanaryBehavior == "" {
+		c.CanaryBehavior = "sticky" // controller.go: anything but "legacy"
+	}
 	if c.Type != "cookie" {
 		return c
 	}
-	if c.Name = str("session-cookie-name", chars(ngxBasicChars, true)); c.Name == "" {
+	if c.Name = ngxString(a, "session-cookie-name", ngxChars(ngxBasicChars, true)); c.Name == "" {
 		c.Name = "INGRESSCOOKIE"
 	}
-	if c.Expires = str("session-cookie-expires", chars(ngxExpiresLax, true)); !ngxExpiresLax.MatchString(c.Expires) {
+	if c.Expires = ngxString(a, "session-cookie-expires", ngxChars(ngxExpiresLax, true)); !ngxExpiresLax.MatchString(c.Expires) {
 		c.Expires = ""
 	}
-	if c.MaxAge = str("session-cookie-max-age", chars(ngxExpiresLax, false)); !ngxExpiresLax.MatchString(c.MaxAge) {
+	if c.MaxAge = ngxString(a, "session-cookie-max-age", ngxChars(ngxExpiresLax, false)); !ngxExpiresLax.MatchString(c.MaxAge) {
 		c.MaxAge = ""
 	}
-	c.Path = str("session-cookie-path", chars(ngxURLChars, true))
-	c.Domain = str("session-cookie-domain", chars(ngxBasicChars, true))
-	c.SameSite = str("session-cookie-samesite", func(v string) bool {
+	c.Path = ngxString(a, "session-cookie-path", ngxChars(ngxURLChars, true))
+	c.Domain = ngxString(a, "session-cookie-domain", ngxChars(ngxBasicChars, true))
+	c.SameSite = ngxString(a, "session-cookie-samesite", func(v string) bool {
 		return slices.Contains([]string{"none", "lax", "strict"}, strings.ToLower(strings.TrimSpace(v)))
 	})
-	c.Secure = ngxBool(a, "session-cookie-secure")
-	c.ConditionalSameSiteNone = ngxBool(a, "session-cookie-conditional-samesite-none")
-	c.ChangeOnFailure = ngxBool(a, "session-cookie-change-on-failure")
+	c.Secure = NginxBool(a, "session-cookie-secure")
+	c.ConditionalSameSiteNone = NginxBool(a, "session-cookie-conditional-samesite-none")
+	c.ChangeOnFailure = NginxBool(a, "session-cookie-change-on-failure")
 	return c
 }
 
-// diff names the annotations whose effective values differ.
-func (c ngxAffinityConf) diff(o ngxAffinityConf) []string {
+// ngxString is parser.GetStringAnnotation: validate the raw value, then
+// trim every line; invalid or empty values read as "".
+func ngxString(a map[string]string, name string, valid func(string) bool) string {
+	v, ok := NginxAnnotation(a, name)
+	if !ok || !valid(v) {
+		return ""
+	}
+	lines := strings.Split(v, "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ngxChars is a parser validator of allowed characters, checked after
+// removing spaces when strip is set.
+func ngxChars(re *regexp.Regexp, strip bool) func(string) bool {
+	return func(v string) bool {
+		if strip {
+			v = strings.ReplaceAll(v, " ", "")
+		}
+		return re.MatchString(v)
+	}
+}
+
+// Cookie reports whether cookie affinity is on.
+func (c NginxAffinityConf) Cookie() bool { return c.Type == "cookie" }
+
+// MaxAgeSeconds is session-cookie-max-age as sticky.lua uses it
+// (tonumber): ok is false when it is unset or not an integer, and the
+// cookie then gets no Max-Age.
+func (c NginxAffinityConf) MaxAgeSeconds() (int64, bool) { return ngxSecondsOf(c.MaxAge) }
+
+// ExpiresSeconds is session-cookie-expires as sticky.lua uses it, like
+// MaxAgeSeconds.
+func (c NginxAffinityConf) ExpiresSeconds() (int64, bool) { return ngxSecondsOf(c.Expires) }
+
+func ngxSecondsOf(v string) (int64, bool) {
+	if !ngxSeconds.MatchString(v) {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil
+}
+
+// Diff names the annotations whose effective values differ (what NGX-023
+// reports for Ingresses sharing an upstream).
+func (c NginxAffinityConf) Diff(o NginxAffinityConf) []string {
 	if c.Type != "cookie" && o.Type != "cookie" {
 		return nil // neither uses affinity: nothing to disagree on
 	}
@@ -746,8 +789,8 @@ func ngxShared(f *findings, ing *networkingv1.Ingress, ctx *Context) {
 	if len(ctx.Related.Ingresses) == 0 {
 		return
 	}
-	mine := ngxParseAffinity(ing.Annotations)
-	canary := ngxBool(ing.Annotations, "canary")
+	mine := NginxAffinity(ing.Annotations)
+	canary := NginxBool(ing.Annotations, "canary")
 	backends := ngxBackends(ing, ctx)
 	routes := ngxRoutes(ing)
 	for _, ri := range ctx.Related.Ingresses {
@@ -755,12 +798,12 @@ func ngxShared(f *findings, ing *networkingv1.Ingress, ctx *Context) {
 		if o == nil || ri.Controller != ctx.Related.Controller || (o.Namespace == ing.Namespace && o.Name == ing.Name) {
 			continue
 		}
-		diff := mine.diff(ngxParseAffinity(o.Annotations))
+		diff := mine.Diff(NginxAffinity(o.Annotations))
 		if len(diff) == 0 {
 			continue
 		}
 		other, what := echoValue(o.Name), ngxDiffList(diff)
-		oCanary := ngxBool(o.Annotations, "canary")
+		oCanary := NginxBool(o.Annotations, "canary")
 		switch {
 		case !canary && !oCanary && o.Namespace == ing.Namespace:
 			if svc := ngxFirstShared(backends, ngxBackends(o, ctx)); svc != "" {
@@ -771,10 +814,10 @@ func ngxShared(f *findings, ing *networkingv1.Ingress, ctx *Context) {
 			if oCanary {
 				c, role = o, "canary"
 			}
-			if b, _ := ngxAnn(c.Annotations, "affinity-canary-behavior"); strings.TrimSpace(b) == "legacy" {
+			switch cc := NginxAffinity(c.Annotations); {
+			case cc.CanaryBehavior == "legacy":
 				continue // the canary keeps its own affinity config
-			}
-			if ngxParseAffinity(c.Annotations).Type != "cookie" {
+			case !cc.Cookie():
 				continue // a canary without affinity of its own inherits the main's: nothing is lost
 			}
 			if ngxFirstShared(routes, ngxRoutes(o)) != "" {

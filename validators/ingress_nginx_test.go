@@ -280,16 +280,16 @@ func TestNgxLiteralPrefix(t *testing.T) {
 		"/api/(?P<rest>.*)$":    "/api",
 		"/static/.+\\.(js|css)": "/static",
 	} {
-		assert.Equal(t, want, ngxLiteralPrefix(in), in)
+		assert.Equal(t, want, NginxLiteralPrefix(in), in)
 	}
 }
 
 func TestNgxCommonPrefix(t *testing.T) {
-	assert.Equal(t, "/", ngxCommonPrefix(nil))
-	assert.Equal(t, "/app1", ngxCommonPrefix([]string{"/app1"}))
-	assert.Equal(t, "/shop", ngxCommonPrefix([]string{"/shop/api", "/shop/ui", "/shop"}))
-	assert.Equal(t, "/", ngxCommonPrefix([]string{"/app1", "/app2"}), "segments, not characters")
-	assert.Equal(t, "/", ngxCommonPrefix([]string{"/", "/app"}))
+	assert.Equal(t, "/", NginxCommonPrefix(nil))
+	assert.Equal(t, "/app1", NginxCommonPrefix([]string{"/app1"}))
+	assert.Equal(t, "/shop", NginxCommonPrefix([]string{"/shop/api", "/shop/ui", "/shop"}))
+	assert.Equal(t, "/", NginxCommonPrefix([]string{"/app1", "/app2"}), "segments, not characters")
+	assert.Equal(t, "/", NginxCommonPrefix([]string{"/", "/app"}))
 }
 
 // TestNgx013Fix: the suggested fix never proposes a value the message
@@ -367,4 +367,61 @@ func FuzzIngressNginx(f *testing.F) {
 			t.Fatal("input modified")
 		}
 	})
+}
+
+// TestNginxAffinity: the affinity config is read as ingress-nginx reads it
+// (invalid values fall back to the defaults, lifetimes as sticky.lua's
+// tonumber makes them), and only cookie affinity reads the cookie fields.
+func TestNginxAffinity(t *testing.T) {
+	ann := func(kv ...string) map[string]string {
+		a := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			a[ngxPrefix+kv[i]] = kv[i+1]
+		}
+		return a
+	}
+	type secs struct {
+		n  int64
+		ok bool
+	}
+	tests := []struct {
+		name           string
+		a              map[string]string
+		want           NginxAffinityConf
+		maxAge, expire secs
+	}{
+		{name: "nothing set", a: ann(),
+			want: NginxAffinityConf{Mode: "balanced", CanaryBehavior: "sticky"}},
+		{name: "cookie with defaults", a: ann("affinity", " cookie "),
+			want: NginxAffinityConf{Type: "cookie", Mode: "balanced", CanaryBehavior: "sticky", Name: "INGRESSCOOKIE"}},
+		{name: "Cookie is not cookie: cookie settings ignored", a: ann("affinity", "Cookie", "session-cookie-name", "web", "affinity-mode", "persistent"),
+			want: NginxAffinityConf{Mode: "persistent", CanaryBehavior: "sticky"}},
+		{name: "invalid values fall back", a: ann("affinity", "cookie", "affinity-mode", "Persistent", "affinity-canary-behavior", "Legacy",
+			"session-cookie-name", "bad name!", "session-cookie-samesite", "Sometimes", "session-cookie-secure", "yes"),
+			want: NginxAffinityConf{Type: "cookie", Mode: "balanced", CanaryBehavior: "sticky", Name: "INGRESSCOOKIE"}},
+		{name: "valid values, trimmed", a: ann("affinity", "cookie", "affinity-mode", "persistent", "affinity-canary-behavior", "legacy",
+			"session-cookie-name", " web ", "session-cookie-path", "/shop", "session-cookie-domain", ".example.com",
+			"session-cookie-samesite", "None", "session-cookie-secure", "true", "session-cookie-conditional-samesite-none", "1",
+			"session-cookie-change-on-failure", "true", "session-cookie-max-age", "172800", "session-cookie-expires", "3600"),
+			want: NginxAffinityConf{Type: "cookie", Mode: "persistent", CanaryBehavior: "legacy", Name: "web", Path: "/shop",
+				Domain: ".example.com", SameSite: "None", Secure: true, ConditionalSameSiteNone: true, ChangeOnFailure: true,
+				MaxAge: "172800", Expires: "3600"},
+			maxAge: secs{172800, true}, expire: secs{3600, true}},
+		{name: "lifetimes that are not integers are dropped", a: ann("affinity", "cookie", "session-cookie-max-age", "48h", "session-cookie-expires", "1.5"),
+			want: NginxAffinityConf{Type: "cookie", Mode: "balanced", CanaryBehavior: "sticky", Name: "INGRESSCOOKIE", Expires: "1.5"}},
+		{name: "zero and negative lifetimes are kept", a: ann("affinity", "cookie", "session-cookie-max-age", "0", "session-cookie-expires", "-60"),
+			want:   NginxAffinityConf{Type: "cookie", Mode: "balanced", CanaryBehavior: "sticky", Name: "INGRESSCOOKIE", MaxAge: "0", Expires: "-60"},
+			maxAge: secs{0, true}, expire: secs{-60, true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NginxAffinity(tt.a)
+			assert.Equal(t, tt.want, c)
+			assert.Equal(t, tt.want.Type == "cookie", c.Cookie())
+			n, ok := c.MaxAgeSeconds()
+			assert.Equal(t, tt.maxAge, secs{n, ok}, "max-age")
+			n, ok = c.ExpiresSeconds()
+			assert.Equal(t, tt.expire, secs{n, ok}, "expires")
+		})
+	}
 }

@@ -76,7 +76,7 @@ func validateServiceTraefik(svc, old *corev1.Service, ctx *Context) (field.Error
 	stickyKey, sameSite, secure := "", "", ""
 	secureKey := trfPrefix + "service.sticky.cookie.secure"
 	stickyOn, hasCookie := false, false
-	for _, k := range slices.Sorted(maps.Keys(a)) {
+	for _, k := range keysWhere(a, func(k string) bool { _, ok := trfSuffix(k); return ok || trfV1Key(k) }) {
 		v := a[k]
 		if trfV1Key(k) {
 			f.warn(trf005, annPath(k), echoValue(v), "")

@@ -1,6 +1,7 @@
 package validators
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -103,4 +104,24 @@ func validateWorkloadMeta(annotations map[string]string) (field.ErrorList, Warni
 		}
 	}
 	return f.result()
+}
+
+// keysWhere returns the keys of m that keep accepts, sorted (findings come
+// out in a stable order). It allocates nothing when no key is kept, which is
+// the common case: most objects carry no annotation of a given family.
+func keysWhere(m map[string]string, keep func(string) bool) []string {
+	var out []string
+	for k := range m {
+		if keep(k) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// isNLBAttrsKey reports whether k is the NLB target-group-attributes key or
+// one of its per-port .PORT variants.
+func isNLBAttrsKey(k string) bool {
+	return k == annAWSNLBAttrs || strings.HasPrefix(k, annAWSNLBAttrs+".")
 }

@@ -2,8 +2,6 @@ package validators
 
 import (
 	"encoding/json"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -145,6 +143,12 @@ func nodeSticky(svc *corev1.Service, pol *policy.Policy) (rule, reason string) {
 // listeners: persistence-timeout > 0 on TCP/UDP listeners, sticky-session on
 // on HTTP/HTTPS listeners (a key the listeners ignore does not count).
 func ackNodeSticky(svc *corev1.Service) string {
+	a := svc.Annotations
+	_, timeout, hasTimeout := ackAnn(a, "persistence-timeout")
+	_, sticky, hasSticky := ackAnn(a, "sticky-session")
+	if !hasTimeout && !hasSticky {
+		return "" // the listeners need not be read
+	}
 	protos, known := ackListenerProtocols(svc)
 	has := func(want ...string) bool {
 		if !known {
@@ -159,13 +163,12 @@ func ackNodeSticky(svc *corev1.Service) string {
 		}
 		return false
 	}
-	a := svc.Annotations
-	if _, v, ok := ackAnn(a, "persistence-timeout"); ok {
-		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 && has("tcp", "udp") {
+	if hasTimeout {
+		if n, err := strconv.Atoi(strings.TrimSpace(timeout)); err == nil && n > 0 && has("tcp", "udp") {
 			return "ACK CLB persistence-timeout"
 		}
 	}
-	if _, v, ok := ackAnn(a, "sticky-session"); ok && strings.TrimSpace(v) == "on" && has("http", "https") {
+	if hasSticky && strings.TrimSpace(sticky) == "on" && has("http", "https") {
 		return "ACK CLB sticky-session"
 	}
 	return ""
@@ -175,10 +178,7 @@ func ackNodeSticky(svc *corev1.Service) string {
 // (including the per-port .PORT keys) that enables stickiness (source_ip,
 // the only NLB type; AWS-005 denies others). Target types are not checked.
 func awsNLBSticky(a map[string]string) (string, bool) {
-	for _, k := range slices.Sorted(maps.Keys(a)) {
-		if k != annAWSNLBAttrs && !strings.HasPrefix(k, annAWSNLBAttrs+".") {
-			continue
-		}
+	for _, k := range keysWhere(a, isNLBAttrsKey) {
 		m, err := ParseAWSStringMap(a[k])
 		if err == nil && m["stickiness.enabled"] == "true" && (m["stickiness.type"] == "" || m["stickiness.type"] == "source_ip") {
 			return k, true

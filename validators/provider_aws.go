@@ -97,10 +97,10 @@ func validateServiceAWS(svc, _ *corev1.Service, ctx *Context) (field.ErrorList, 
 		return nil, nil
 	}
 	var f findings
-	for _, k := range slices.Sorted(maps.Keys(a)) {
+	for _, k := range keysWhere(a, isNLBAttrsKey) {
 		// NLB attributes matter only where an NLB is provisioned (type
 		// LoadBalancer); elsewhere they do nothing (SVC-014 says so).
-		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer || (k != annAWSNLBAttrs && !strings.HasPrefix(k, annAWSNLBAttrs+".")) {
+		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
 			continue
 		}
 		m := awsCheckAttrs(&f, k, a[k], true)

@@ -22,6 +22,14 @@ const (
 	KindDeployment    = "Deployment"
 	KindStatefulSet   = "StatefulSet"
 	KindBackendConfig = "BackendConfig"
+	// Custom resources (apis/).
+	KindHTTPRoute             = "HTTPRoute"
+	KindGRPCRoute             = "GRPCRoute"
+	KindXBackendTrafficPolicy = "XBackendTrafficPolicy"
+	KindBackendLBPolicy       = "BackendLBPolicy"
+	KindEnvoyBTP              = "BackendTrafficPolicy" // Envoy Gateway
+	KindDestinationRule       = "DestinationRule"
+	KindGCPBackendPolicy      = "GCPBackendPolicy"
 )
 
 // Rule describes one rule of the catalog.

@@ -2,8 +2,6 @@ package validators
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -294,10 +292,7 @@ func checkNoLoadBalancer(f *findings, svc *corev1.Service, ctx *Context) {
 	if k, v, ok := ackAnn(a, "sticky-session"); ok && v != "" && strings.TrimSpace(v) != "off" {
 		keys = append(keys, k)
 	}
-	for _, k := range slices.Sorted(maps.Keys(a)) {
-		if k != annAWSNLBAttrs && !strings.HasPrefix(k, annAWSNLBAttrs+".") {
-			continue
-		}
+	for _, k := range keysWhere(a, isNLBAttrsKey) {
 		if m, err := ParseAWSStringMap(a[k]); err != nil || (m["stickiness.enabled"] != "" && m["stickiness.enabled"] != "false") {
 			keys = append(keys, k)
 		}

@@ -3,9 +3,7 @@ package webhook
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
-	authorizationv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -61,19 +59,8 @@ func WatchBackendConfigs(ctx context.Context, mapper meta.RESTMapper, c AccessRe
 		}
 		return false, "cannot tell whether cloud.google.com/v1 BackendConfig is served (" + err.Error() + ")" + off
 	}
-	for _, verb := range []string{"list", "watch"} {
-		r := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
-			ResourceAttributes: &authorizationv1.ResourceAttributes{
-				Group: backendConfigResource.Group, Version: backendConfigResource.Version,
-				Resource: backendConfigResource.Resource, Verb: verb,
-			},
-		}}
-		if err := c.Create(ctx, r); err != nil {
-			return false, "cannot check access to backendconfigs.cloud.google.com (" + err.Error() + ")" + off
-		}
-		if !r.Status.Allowed {
-			return false, fmt.Sprintf("not allowed to %s backendconfigs.cloud.google.com (see manifests/base/rbac.yaml)", verb) + off
-		}
+	if ok, why := mayWatch(ctx, c, backendConfigResource); !ok {
+		return false, why + off
 	}
 	return true, "watching cloud.google.com/v1 BackendConfigs for GKE-006 and GKE-008"
 }

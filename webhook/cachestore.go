@@ -33,6 +33,10 @@ const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 //     strategy and the status go. With thousands of Deployments they are
 //     most of serve's memory.
 //
+// The Gateway API and mesh custom resources are not stored through this
+// transform: their informers (GatewayCache) keep the apis types, which hold
+// only what the rules read (toCachedObject).
+//
 // The object under review comes from the request, whole; the periodic audit
 // reads the API server, not this cache. webhook/corpus checks that every
 // rule's failing example gives the same findings with stripped context

@@ -9,6 +9,9 @@ import (
 	jsonv1 "github.com/go-json-experiment/json/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	kjson "sigs.k8s.io/json"
+
+	"github.com/stickyguard/stickyguard/apis"
 )
 
 // decodeObject decodes the raw object of a review into obj, a fresh typed
@@ -24,7 +27,14 @@ func decodeObject(raw []byte, obj runtime.Object, gvk schema.GroupVersionKind) e
 	if len(raw) == 0 {
 		return errors.New("there is no content to decode")
 	}
-	if err := unmarshal(raw, obj); err != nil {
+	decode := unmarshal
+	if apis.New(gvk.GroupVersion().String(), gvk.Kind) != nil {
+		// The custom resource types hold free-form maps (map[string]any):
+		// integers in them must stay int64, as check reads them, which
+		// only sigs.k8s.io/json itself gives.
+		decode = kjson.UnmarshalCaseSensitivePreserveInts
+	}
+	if err := decode(raw, obj); err != nil {
 		return err
 	}
 	got := obj.GetObjectKind().GroupVersionKind()

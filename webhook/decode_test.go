@@ -107,6 +107,9 @@ func FuzzDecodeObject(f *testing.F) {
 	f.Add([]byte(`{"spec":{"ports":[{"port":80,"port":"x"}]},"metadata":{"name":"a\ud800","name":"b"}}`))
 	f.Add([]byte(`{"spec":{"sessionAffinityConfig":{"clientIP":{"timeoutSeconds":1.0}}}}`))
 	f.Add([]byte(`{"metadata":{"creationTimestamp":"2026-01-01T00:00:00Z","labels":null},"spec":{"replicas":null}}`))
+	// Custom resources: free-form maps keep integers.
+	f.Add([]byte(`{"apiVersion":"gateway.envoyproxy.io/v1alpha1","kind":"BackendTrafficPolicy","spec":{"targetSelectors":[{"kind":"HTTPRoute","n":1}],"loadBalancer":{"type":"ConsistentHash","slowStart":{"window":"1s","x":2.5}}}}`))
+	f.Add([]byte(`{"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute","spec":{"rules":[{"sessionPersistence":{"sessionName":"a","sessionName":"b"}}]}}`))
 	kinds := routeKinds()
 	var gvks []schema.GroupVersionKind
 	for gvk := range kinds {

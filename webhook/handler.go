@@ -174,6 +174,15 @@ func (h *handler) decode(ctx context.Context, req admission.Request, rv *review)
 			return nil, ptr(h.fail(rv, http.StatusBadRequest, fmt.Errorf("decoding oldObject: %w", err)))
 		}
 	}
+	if h.kind.Custom {
+		// The rules read Kind (HTTPRoute or GRPCRoute): a document that
+		// left it out is of the route's kind, as decodeObject assumes.
+		for _, o := range []runtime.Object{r.obj, r.old} {
+			if o != nil && o.GetObjectKind().GroupVersionKind().Empty() {
+				o.GetObjectKind().SetGroupVersionKind(h.kind.GVK)
+			}
+		}
+	}
 	m, err := meta.Accessor(r.obj)
 	if err != nil {
 		return nil, ptr(h.fail(rv, http.StatusBadRequest, err))
@@ -210,8 +219,21 @@ func (h *handler) decode(ctx context.Context, req admission.Request, rv *review)
 	if pol == nil {
 		return nil, ptr(h.fail(rv, http.StatusInternalServerError, errors.New("no valid stickyguard policy has been loaded")))
 	}
+	if p, ok := h.deps.Lookup.(Preparer); ok && h.kind.Custom {
+		if err := p.Prepare(ctx, h.kind.GVK.GroupKind()); err != nil {
+			return nil, ptr(h.fail(rv, http.StatusInternalServerError, err))
+		}
+	}
 	r.opts = engine.Options{Policy: pol, Lookup: h.deps.Lookup}
 	return r, nil
+}
+
+// Preparer is a Lookup whose caches of custom resources start on demand
+// (CacheLookup with a GatewayCache). Before a review of a custom resource,
+// Prepare makes them ready, or fails (the review then fails with 500,
+// never a guess).
+type Preparer interface {
+	Prepare(ctx context.Context, kind schema.GroupKind) error
 }
 
 // fail answers a review that could not be evaluated: 400 for requests we

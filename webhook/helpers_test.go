@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -19,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/stickyguard/stickyguard/apis"
 	"github.com/stickyguard/stickyguard/engine"
 	"github.com/stickyguard/stickyguard/policy"
 	"github.com/stickyguard/stickyguard/validators"
@@ -126,7 +128,8 @@ func gvkOf(obj runtime.Object) (gvk schema.GroupVersionKind) {
 	case *appsv1.StatefulSet:
 		return statefulSets().GVK
 	}
-	return schema.GroupVersionKind{}
+	// The custom resources of package apis carry their kind.
+	return obj.GetObjectKind().GroupVersionKind()
 }
 
 // reviewJSON is the AdmissionReview the API server would send.
@@ -160,8 +163,18 @@ func resourceOf(kind string) string {
 		return "ingresses"
 	case "StatefulSet":
 		return "statefulsets"
+	case "Deployment":
+		return "deployments"
 	}
-	return "deployments"
+	for _, k := range cachedKinds() {
+		if k.kind == kind {
+			return k.gvr.Resource
+		}
+	}
+	if r, ok := strings.CutSuffix(strings.ToLower(kind), "y"); ok {
+		return r + "ies"
+	}
+	return strings.ToLower(kind) + "s"
 }
 
 func withTypeMeta(obj runtime.Object) runtime.Object {
@@ -331,6 +344,24 @@ func (failingLookup) IngressesForHost(string, string) ([]*networkingv1.Ingress, 
 	return nil, ErrCacheNotSynced
 }
 func (failingLookup) BackendConfigs(string) (map[string]*validators.BackendConfig, error) {
+	return nil, ErrCacheNotSynced
+}
+func (failingLookup) GatewayBundle() (apis.GatewayBundle, error) {
+	return apis.GatewayBundle{}, ErrCacheNotSynced
+}
+func (failingLookup) GatewayClass(string) (*apis.GatewayClass, error) { return nil, ErrCacheNotSynced }
+func (failingLookup) Gateway(string, string) (*apis.Gateway, error)   { return nil, ErrCacheNotSynced }
+func (failingLookup) Routes(string) ([]*apis.Route, error)            { return nil, ErrCacheNotSynced }
+func (failingLookup) RoutesForParent(engine.ParentKey) ([]*apis.Route, error) {
+	return nil, ErrCacheNotSynced
+}
+func (failingLookup) RoutesForBackend(string, string) ([]*apis.Route, error) {
+	return nil, ErrCacheNotSynced
+}
+func (failingLookup) BackendPolicies(string) ([]*apis.BackendPolicy, error) {
+	return nil, ErrCacheNotSynced
+}
+func (failingLookup) EnvoyPolicies(string) ([]*apis.EnvoyBackendTrafficPolicy, error) {
 	return nil, ErrCacheNotSynced
 }
 

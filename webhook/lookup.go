@@ -32,6 +32,8 @@ type CacheLookup struct {
 	services, deployments, sets, ingresses, classes toolscache.Indexer
 	// backendConfigs is nil when BackendConfigs are not watched.
 	backendConfigs toolscache.Indexer
+	// gateway holds the Gateway API and mesh kinds (nil: not tracked).
+	gateway gatewayStores
 	// counts (Deployments) and setCounts (StatefulSets) say how many
 	// workloads carry each pod label pair, so a Service's lookup starts
 	// from its rarest selector pair.
@@ -56,9 +58,13 @@ type indexedInformer interface {
 // IngressClasses (and Namespaces, for CacheModes) on c (which must not be
 // started yet) and
 // returns the Lookup reading their stores. With backendConfigs it also
-// watches GKE BackendConfigs (see WatchBackendConfigs).
-func NewCacheLookup(ctx context.Context, c cache.Cache, backendConfigs bool) (*CacheLookup, error) {
+// watches GKE BackendConfigs (see WatchBackendConfigs). gateway, when not
+// nil, holds the Gateway API and mesh kinds; it is not part of readiness.
+func NewCacheLookup(ctx context.Context, c cache.Cache, backendConfigs bool, gateway *GatewayCache) (*CacheLookup, error) {
 	l := &CacheLookup{counts: newPairCounts(), setCounts: newPairCounts()}
+	if gateway != nil {
+		l.gateway = gateway
+	}
 	add := func(obj client.Object, indexers toolscache.Indexers) (toolscache.Indexer, cache.Informer, error) {
 		inf, err := c.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
 		if err != nil {

@@ -98,7 +98,7 @@ func TestManifestPathsMatchRoutes(t *testing.T) {
 			require.Len(t, h.rules, 1, h.name)
 			rule := h.rules[0]
 			gvk := r.Kind()
-			resource := strings.ToLower(gvk.Kind) + pluralSuffix(gvk.Kind)
+			resource := resourceName(gvk.Kind)
 			assert.Equal(t, []string{gvk.Group}, rule.APIGroups, h.name)
 			assert.Equal(t, []string{gvk.Version}, rule.APIVersions, h.name)
 			assert.Equal(t, []string{resource}, rule.Resources, h.name)
@@ -111,7 +111,7 @@ func TestManifestPathsMatchRoutes(t *testing.T) {
 				continue
 			}
 			gvk := r.Kind()
-			want := names(strings.ToLower(gvk.Kind) + pluralSuffix(gvk.Kind))
+			want := names(resourceName(gvk.Kind))
 			assert.ElementsMatch(t, want, perPath[r.Path], "entries serving %s", r.Path)
 		}
 	}
@@ -124,11 +124,17 @@ func TestManifestPathsMatchRoutes(t *testing.T) {
 	})
 }
 
-func pluralSuffix(kind string) string {
-	if strings.HasSuffix(kind, "s") {
-		return "es"
+// resourceName is the plural resource of a kind, as the CRDs and the core
+// API name them.
+func resourceName(kind string) string {
+	k := strings.ToLower(kind)
+	switch {
+	case strings.HasSuffix(k, "s"):
+		return k + "es"
+	case strings.HasSuffix(k, "y"):
+		return strings.TrimSuffix(k, "y") + "ies"
 	}
-	return "s"
+	return k + "s"
 }
 
 func TestRoutesAreUniqueAndKubebuilderStyle(t *testing.T) {
@@ -140,5 +146,5 @@ func TestRoutesAreUniqueAndKubebuilderStyle(t *testing.T) {
 		want := "/" + string(r.Half) + "-" + strings.ReplaceAll(gvk.Group, ".", "-") + "-" + gvk.Version + "-" + strings.ToLower(gvk.Kind)
 		assert.Equal(t, want, r.Path)
 	}
-	assert.Len(t, seen, 8, "two halves for Services, Ingresses, Deployments and StatefulSets")
+	assert.Len(t, seen, 14, "two halves for Services, Ingresses, Deployments and StatefulSets; the validating half for HTTPRoutes, GRPCRoutes, XBackendTrafficPolicies, Envoy Gateway BackendTrafficPolicies, DestinationRules and GCPBackendPolicies")
 }

@@ -26,6 +26,7 @@ import (
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/stickyguard/stickyguard/audit"
+	"github.com/stickyguard/stickyguard/engine"
 	"github.com/stickyguard/stickyguard/policy"
 )
 
@@ -108,7 +109,15 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	s.mgr = mgr
 	watchBC, why := WatchBackendConfigs(context.Background(), mgr.GetRESTMapper(), mgr.GetClient())
 	opts.Log.Info(why)
-	if s.lookup, err = NewCacheLookup(context.Background(), mgr.GetCache(), watchBC); err != nil {
+	gateway, err := NewGatewayCache(GatewayCacheOptions{Config: opts.RESTConfig, Registry: opts.Registry,
+		Log: opts.Log.WithName("custom-resources")})
+	if err != nil {
+		return nil, fmt.Errorf("setting up the custom resource cache: %w", err)
+	}
+	if err := mgr.Add(gateway); err != nil {
+		return nil, err
+	}
+	if s.lookup, err = NewCacheLookup(context.Background(), mgr.GetCache(), watchBC, gateway); err != nil {
 		return nil, err
 	}
 	metrics, err := NewMetrics(opts.Registry)
@@ -252,6 +261,10 @@ func (s *Server) addChecks(whServer ctrlwebhook.Server, policyReady healthz.Chec
 	}
 	return s.mgr.AddHealthzCheck("ping", healthz.Ping)
 }
+
+// Lookup is the cache-backed Lookup the reviews use, for diagnostics and
+// tests (engine.RelatedOf shows what the rules are given).
+func (s *Server) Lookup() engine.Lookup { return s.lookup }
 
 // Ready runs the readiness checks (what /readyz answers).
 func (s *Server) Ready() error {

@@ -9,7 +9,13 @@
 //     ValidatingAdmissionPolicy, and with the floor webhook (also filling
 //     stickyguard's default, and behind a trivial matchCondition), interleaved
 //     in rounds, as absolute numbers and ratios to the baseline and the floor.
-//     -e2e-configs picks a subset.
+//     -e2e-configs picks a subset, -e2e-classes the objects (Services,
+//     Ingresses, Deployments, HTTPRoutes: the route classes install the
+//     Gateway API experimental CRDs). Around every run it reads the API
+//     server's /metrics and reports, per configuration and class, what
+//     admission cost per object by the API server's own count: webhook
+//     calls, matchCondition evaluations and their time, the webhook
+//     plugins and the admission phases (apimetrics.go).
 //   - scale: serve's resident memory and Deployment review latency with
 //     10,000 Services, 5,000 Deployments and 2,000 Ingresses in its cache,
 //     against an empty cluster.

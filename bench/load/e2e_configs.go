@@ -64,8 +64,8 @@ func stickyguardAdmission(h *Harness, addr string) (*admission, error) {
 			a.validating = append(a.validating, &v)
 		}
 	}
-	if len(a.mutating) != 1 || len(a.validating) != 1 {
-		return nil, fmt.Errorf("%s: want one mutating and one validating configuration", manifest)
+	if len(a.mutating) == 0 || len(a.validating) == 0 {
+		return nil, fmt.Errorf("%s: want mutating and validating configurations", manifest)
 	}
 	return a, nil
 }
@@ -79,7 +79,10 @@ func optInSelector() *metav1.LabelSelector {
 	}}
 }
 
-func reviewedRules() []admissionregistrationv1.RuleWithOperations {
+// reviewedRules are the kinds stickyguard reviews in both halves; the
+// validating half also reviews HTTPRoutes (stickyguard fills no route
+// defaults, so the floor calls no mutating webhook for them either).
+func reviewedRules(routes bool) []admissionregistrationv1.RuleWithOperations {
 	ns := admissionregistrationv1.NamespacedScope
 	rule := func(group, resource string) admissionregistrationv1.RuleWithOperations {
 		return admissionregistrationv1.RuleWithOperations{
@@ -87,12 +90,17 @@ func reviewedRules() []admissionregistrationv1.RuleWithOperations {
 			Rule:       admissionregistrationv1.Rule{APIGroups: []string{group}, APIVersions: []string{"v1"}, Resources: []string{resource}, Scope: &ns},
 		}
 	}
-	return []admissionregistrationv1.RuleWithOperations{rule("", "services"), rule("networking.k8s.io", "ingresses"), rule("apps", "deployments")}
+	out := []admissionregistrationv1.RuleWithOperations{rule("", "services"), rule("networking.k8s.io", "ingresses"), rule("apps", "deployments")}
+	if routes {
+		out = append(out, rule(gatewayGroup, "httproutes"))
+	}
+	return out
 }
 
 // floorAdmission registers the floor as a mutating and a validating
-// webhook for the same kinds and namespaces as stickyguard, without
-// matchConditions: the cost of any webhook.
+// webhook for the same kinds and namespaces as stickyguard (HTTPRoutes in
+// the validating half only, like stickyguard), without matchConditions:
+// the cost of any webhook.
 func floorAdmission(ca []byte, addr string) *admission {
 	return floorWithMutatingPath(ca, addr, floorMutate)
 }
@@ -135,7 +143,7 @@ func floorWithMutatingPath(ca []byte, addr, mutatePath string) *admission {
 		mutating: []*admissionregistrationv1.MutatingWebhookConfiguration{{
 			ObjectMeta: metav1.ObjectMeta{Name: "floor"},
 			Webhooks: []admissionregistrationv1.MutatingWebhook{{
-				Name: "mutate.floor.bench", ClientConfig: cc(mutatePath), Rules: reviewedRules(), NamespaceSelector: optInSelector(),
+				Name: "mutate.floor.bench", ClientConfig: cc(mutatePath), Rules: reviewedRules(false), NamespaceSelector: optInSelector(),
 				FailurePolicy: &ignore, SideEffects: &none, MatchPolicy: &eq, TimeoutSeconds: ptr.To[int32](5),
 				AdmissionReviewVersions: []string{"v1"}, ReinvocationPolicy: &ifNeeded,
 			}},
@@ -143,7 +151,7 @@ func floorWithMutatingPath(ca []byte, addr, mutatePath string) *admission {
 		validating: []*admissionregistrationv1.ValidatingWebhookConfiguration{{
 			ObjectMeta: metav1.ObjectMeta{Name: "floor"},
 			Webhooks: []admissionregistrationv1.ValidatingWebhook{{
-				Name: "validate.floor.bench", ClientConfig: cc(floorValidate), Rules: reviewedRules(), NamespaceSelector: optInSelector(),
+				Name: "validate.floor.bench", ClientConfig: cc(floorValidate), Rules: reviewedRules(true), NamespaceSelector: optInSelector(),
 				FailurePolicy: &fail, SideEffects: &none, MatchPolicy: &eq, TimeoutSeconds: ptr.To[int32](5),
 				AdmissionReviewVersions: []string{"v1"},
 			}},
@@ -153,7 +161,8 @@ func floorWithMutatingPath(ca []byte, addr, mutatePath string) *admission {
 
 // vapAdmission is the in-process anchor: a ValidatingAdmissionPolicy with
 // CEL for a comparable subset of the rules (SVC-007's ClientIP timeout
-// range, NGX-001's affinity value, NGX-013's cookie path on regex paths).
+// range, NGX-001's affinity value, NGX-013's cookie path on regex paths,
+// and for HTTPRoutes one session cookie name per rule of a route).
 func vapAdmission() *admission {
 	fail := admissionregistrationv1.Fail
 	ns := admissionregistrationv1.NamespacedScope
@@ -170,6 +179,8 @@ func vapAdmission() *admission {
 						APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"services"}, Scope: &ns}}},
 					{RuleWithOperations: admissionregistrationv1.RuleWithOperations{Operations: ops, Rule: admissionregistrationv1.Rule{
 						APIGroups: []string{"networking.k8s.io"}, APIVersions: []string{"v1"}, Resources: []string{"ingresses"}, Scope: &ns}}},
+					{RuleWithOperations: admissionregistrationv1.RuleWithOperations{Operations: ops, Rule: admissionregistrationv1.Rule{
+						APIGroups: []string{gatewayGroup}, APIVersions: []string{"v1"}, Resources: []string{"httproutes"}, Scope: &ns}}},
 				}},
 				Validations: []admissionregistrationv1.Validation{
 					{
@@ -190,6 +201,13 @@ func vapAdmission() *admission {
   ('` + ngx + `session-cookie-path' in object.metadata.annotations) || !has(object.spec.rules) ||
   object.spec.rules.all(r, !has(r.http) || r.http.paths.all(p, !has(p.path) || !p.path.matches('[\\^$()\\[\\]{}*+?|]')))`,
 						Message: "NGX-013: cookie affinity on regex paths needs nginx.ingress.kubernetes.io/session-cookie-path",
+					},
+					{
+						Expression: `request.kind.kind != 'HTTPRoute' || !has(object.spec.rules) ||
+  object.spec.rules.all(r, !has(r.sessionPersistence) || !has(r.sessionPersistence.sessionName) ||
+    object.spec.rules.filter(s, has(s.sessionPersistence) && has(s.sessionPersistence.sessionName) &&
+      s.sessionPersistence.sessionName == r.sessionPersistence.sessionName).size() == 1)`,
+						Message: "HTTPRoute rules share a sessionPersistence sessionName (one cookie for two sessions)",
 					},
 				},
 			},

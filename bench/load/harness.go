@@ -37,7 +37,11 @@ type Harness struct {
 	Client  kubernetes.Interface
 	CertDir string
 	CA      []byte
+	// CRDDirs are CRD files (or folders) installed with the control plane
+	// (Gateway API's when a route class runs).
+	CRDDirs []string
 
+	gateway    *rest.RESTClient // gateway.networking.k8s.io/v1, JSON
 	kubeconfig string
 	procs      []*Proc
 	warnings   warningCounter
@@ -120,9 +124,13 @@ func NewHarness(o *Options) (*Harness, error) {
 
 // StartControlPlane starts etcd and kube-apiserver (envtest, binaries from
 // the assets folder) on 127.0.0.1, with a service IP range big enough for
-// the scale mode, and writes a kubeconfig for serve.
+// the scale mode, installs the CRDs of CRDDirs (and waits until they are
+// served), and writes a kubeconfig for serve.
 func (h *Harness) StartControlPlane() error {
 	h.Env = &envtest.Environment{BinaryAssetsDirectory: h.Opts.Assets}
+	if len(h.CRDDirs) > 0 {
+		h.Env.CRDInstallOptions = envtest.CRDInstallOptions{Paths: h.CRDDirs, ErrorIfPathMissing: true}
+	}
 	api := h.Env.ControlPlane.GetAPIServer()
 	args := api.Configure()
 	args.Set("service-cluster-ip-range", "10.96.0.0/12")

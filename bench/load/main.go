@@ -35,13 +35,16 @@ type Options struct {
 	E2EConcurrency    []int
 	E2EClasses        []string
 	E2EConfigs        []string
-	ScaleServices     int
-	ScaleDeployments  int
-	ScaleIngresses    int
-	ScaleConcurrency  []int
-	CreateWorkers     int
-	JSONOut           string
-	MarkdownOut       string
+	// GatewayCRDs is the folder of the Gateway API experimental CRDs the
+	// route classes need (default: located in the Go module cache).
+	GatewayCRDs      string
+	ScaleServices    int
+	ScaleDeployments int
+	ScaleIngresses   int
+	ScaleConcurrency []int
+	CreateWorkers    int
+	JSONOut          string
+	MarkdownOut      string
 }
 
 // Report is everything a run measured.
@@ -57,7 +60,8 @@ const usage = `usage: load [flags]
 
 Measures stickyguard's admission cost on this machine (everything on 127.0.0.1):
   direct  AdmissionReview POSTs to stickyguard serve vs an allow-all floor webhook
-  e2e     dryRun=All creates through kube-apiserver: none, stickyguard, VAP, floor (+ floor-patch, floor-filtered)
+  e2e     dryRun=All creates through kube-apiserver: none, stickyguard, VAP, floor (+ floor-patch, floor-filtered),
+          with each run's admission cost from the API server's own metrics
   scale   serve RSS and Deployment review latency with 10k/5k/2k objects cached
 Needs kube-apiserver and etcd (-assets, default $KUBEBUILDER_ASSETS or bin/k8s)
 and bin/stickyguard (-stickyguard).
@@ -119,6 +123,15 @@ func Run(ctx context.Context, o *Options) (*Report, error) {
 		if err != nil {
 			return rep, err
 		}
+		if mode == "e2e" && needsGateway(o.E2EClasses) {
+			if o.GatewayCRDs == "" {
+				if o.GatewayCRDs, err = locateGatewayCRDs(); err != nil {
+					h.Close()
+					return rep, err
+				}
+			}
+			h.CRDDirs = gatewayCRDFiles(o.GatewayCRDs)
+		}
 		err = func() error {
 			defer h.Close()
 			if err := h.StartControlPlane(); err != nil {
@@ -168,8 +181,10 @@ func parseFlags(args []string, stderr io.Writer) (*Options, error) {
 	fs.IntVar(&o.MaxRequests, "max-requests", 1_000_000, "bound on the requests of one load loop")
 	direct := fs.String("concurrency", "1,32", "direct: concurrent connections (comma-separated)")
 	e2e := fs.String("e2e-concurrency", "1,8,32", "e2e: concurrent clients (comma-separated)")
-	classes := fs.String("e2e-classes", "sticky,plain", "e2e: object classes (sticky, plain, plain-deployment)")
+	classes := fs.String("e2e-classes", "sticky,plain", "e2e: object classes ("+strings.Join(e2eClassNames(), ", ")+")")
 	configs := fs.String("e2e-configs", strings.Join(e2eConfigs, ","), "e2e: configurations (none, stickyguard and floor are needed for the ratios)")
+	fs.StringVar(&o.GatewayCRDs, "gateway-crds", "", "e2e: folder of the Gateway API experimental CRDs for the route classes (default: "+
+		gatewayAPIModule+" as hack/tools/gatewaycrds pins it, from the Go module cache)")
 	fs.IntVar(&o.ScaleServices, "scale-services", 10000, "scale: Services in the namespace")
 	fs.IntVar(&o.ScaleDeployments, "scale-deployments", 5000, "scale: Deployments in the namespace")
 	fs.IntVar(&o.ScaleIngresses, "scale-ingresses", 2000, "scale: Ingresses in the namespace")

@@ -79,6 +79,7 @@ func printText(w io.Writer, r *Report) {
 				q.Class, q.Config, q.Concurrency, q.VsBaseline, q.VsBaselineRange[0], q.VsBaselineRange[1],
 				q.VsFloor, q.VsFloorRange[0], q.VsFloorRange[1], q.AddedP50)
 		}
+		printAttributionText(w, e.Attribution)
 	}
 	if s := r.Scale; s != nil {
 		fmt.Fprintf(w, "== scale: %d Services, %d Deployments, %d Ingresses (created in %.1f s, %.0f/s)\n",
@@ -141,6 +142,7 @@ func printMarkdown(w io.Writer, r *Report) {
 				f3(s.P50), f3(s.P95), f3(s.P99), f3(s.Max), vsNone, vsFloor, added)
 		}
 		fmt.Fprintln(w)
+		printAttributionMarkdown(w, e.Attribution)
 	}
 	if s := r.Scale; s != nil {
 		fmt.Fprintln(w, "### scale")
@@ -178,4 +180,93 @@ func printMarkdown(w io.Writer, r *Report) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// byClients renders admission times per object at each concurrency.
+func byClients(cs []ClientsMicros, sep string) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = fmt.Sprintf("%.0f", c.Micros)
+	}
+	return strings.Join(parts, sep)
+}
+
+func clientsHeader(attr []E2EAttribution) string {
+	if len(attr) == 0 {
+		return ""
+	}
+	parts := make([]string, len(attr[0].AdmissionByClients))
+	for i, c := range attr[0].AdmissionByClients {
+		parts[i] = fmt.Sprint(c.Clients)
+	}
+	return strings.Join(parts, " / ")
+}
+
+// printAttributionText writes the API server's admission cost per object.
+func printAttributionText(w io.Writer, attr []E2EAttribution) {
+	if len(attr) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "== e2e: admission cost per object, from kube-apiserver's /metrics (read around each run, CREATE)")
+	fmt.Fprintf(w, "  %-16s %-14s %7s %7s %20s %9s %9s %9s %9s %9s  %s\n", "class", "configuration", "entries", "calls",
+		"conditions (excl.)", "cond. us", "call us", "match us", "hooks us", "policy us", "admission us (clients "+clientsHeader(attr)+")")
+	for _, a := range attr {
+		fmt.Fprintf(w, "  %-16s %-14s %7d %7.3f %20s %9.1f %9.1f %9.1f %9.1f %9.1f  %s\n", a.Class, a.Config, a.Entries, a.WebhookCalls,
+			fmt.Sprintf("%.3f (%.3f)", a.ConditionEvaluations, a.ConditionExclusions), a.ConditionMicros, a.WebhookMicros,
+			a.MatchingMicros, a.WebhookPluginMicros, a.PolicyPluginMicros, byClients(a.AdmissionByClients, " / "))
+		for _, hk := range a.Hooks {
+			fmt.Fprintf(w, "      %-40s %-10s calls %.3f (%.1f us), conditions %.3f (excluded %.3f, %.1f us)\n",
+				hk.Name, hk.Type, hk.Calls, hk.CallMicros, hk.ConditionEvaluations, hk.ConditionExclusions, hk.ConditionMicros)
+		}
+		var plugins []string
+		for _, p := range a.Plugins {
+			if p.Micros >= 1 {
+				plugins = append(plugins, fmt.Sprintf("%s %.0f", p.Name, p.Micros))
+			}
+		}
+		if len(plugins) > 0 {
+			fmt.Fprintf(w, "      plugins (us): %s\n", strings.Join(plugins, ", "))
+		}
+	}
+}
+
+// printAttributionMarkdown writes the attribution table.
+func printAttributionMarkdown(w io.Writer, attr []E2EAttribution) {
+	if len(attr) == 0 {
+		return
+	}
+	row := func(cells ...string) { fmt.Fprintln(w, "| "+strings.Join(cells, " | ")+" |") }
+	fmt.Fprintln(w, "#### admission cost per object (kube-apiserver's own metrics)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "The API server's `/metrics` read before and after every run (CREATE series), the differences summed over "+
+		"rounds and concurrencies and divided by the objects created: *entries* is the webhook entries of the configuration "+
+		"(each object is matched against every entry's namespace selector and rules; no metric counts that), *calls* "+
+		"`apiserver_admission_webhook_request_total`, *conditions* the matchCondition evaluations (those that excluded the "+
+		"webhook, `apiserver_admission_match_condition_exclusions_total`, in parentheses, plus the calls to webhooks that have "+
+		"conditions), *condition µs* `apiserver_admission_match_condition_evaluation_seconds` (the API server times only "+
+		"evaluations that exclude or fail), *call µs* `apiserver_admission_webhook_admission_duration_seconds`, *webhook "+
+		"plugins µs* and *policy plugins µs* `apiserver_admission_controller_admission_duration_seconds` of the webhook and "+
+		"admission policy plugins, *matching µs* the webhook plugins' time besides calls and timed conditions (every entry's namespace "+
+		"selector and rules, the object's conversion for CEL, conditions that passed), *admission µs* "+
+		"`apiserver_admission_step_admission_duration_seconds` (mutating plus validating phase) at each client count. "+
+		"Times are wall time on the shared machine: compare rows, not runs.")
+	fmt.Fprintln(w)
+	row("objects", "configuration", "entries", "calls / object", "conditions / object (excluded)", "condition µs / object",
+		"call µs / object", "matching µs / object", "webhook plugins µs / object", "policy plugins µs / object",
+		"admission µs / object ("+clientsHeader(attr)+" clients)", "webhooks called (calls / object)")
+	row("---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---")
+	for _, a := range attr {
+		var called []string
+		for _, hk := range a.Hooks {
+			if hk.Calls > 0 {
+				called = append(called, fmt.Sprintf("%s %.2f", hk.Name, hk.Calls))
+			}
+		}
+		row(a.Class, a.Config, fmt.Sprint(a.Entries), fmt.Sprintf("%.3f", a.WebhookCalls),
+			fmt.Sprintf("%.3f (%.3f)", a.ConditionEvaluations, a.ConditionExclusions), fmt.Sprintf("%.1f", a.ConditionMicros),
+			fmt.Sprintf("%.1f", a.WebhookMicros), fmt.Sprintf("%.1f", a.MatchingMicros), fmt.Sprintf("%.1f", a.WebhookPluginMicros),
+			fmt.Sprintf("%.1f", a.PolicyPluginMicros),
+			byClients(a.AdmissionByClients, " / "), strings.Join(called, ", "))
+	}
+	fmt.Fprintln(w)
 }

@@ -102,6 +102,9 @@ type Limits struct {
 	Concurrency int
 	Duration    time.Duration
 	MaxRequests int
+	// Finish: do runs its requests to their end past the deadline, so a
+	// request that fails then failed by itself and counts like any other.
+	Finish bool
 }
 
 // run calls do from Concurrency workers until Duration passes, MaxRequests
@@ -127,7 +130,7 @@ func run(ctx context.Context, l Limits, do func(ctx context.Context, worker, i i
 				t0 := time.Now()
 				err := do(ctx, w, i)
 				d := time.Since(t0)
-				if ctx.Err() != nil && err != nil {
+				if ctx.Err() != nil && err != nil && !l.Finish {
 					break // cut off by the deadline: not a failure of the target
 				}
 				res.Requests++

@@ -178,6 +178,9 @@ func auditCluster(ctx context.Context, c client.Client, o auditOptions, pol *pol
 	for _, w := range st.Warnings {
 		fmt.Fprintf(stderr, "stickyguard audit: warning: %s\n", w)
 	}
+	for _, n := range st.Notes {
+		fmt.Fprintf(stderr, "stickyguard audit: note: %s\n", n)
+	}
 	if st.Namespaces == 0 {
 		fmt.Fprintln(stderr, "stickyguard audit: no namespace matched")
 	}

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/stickyguard/stickyguard/apis"
 	"github.com/stickyguard/stickyguard/engine"
 	"github.com/stickyguard/stickyguard/policy"
 	"github.com/stickyguard/stickyguard/validators"
@@ -27,6 +28,7 @@ const (
 type checkOptions struct {
 	output     string
 	policyFile string
+	gatewayAPI string
 	paths      []string
 }
 
@@ -37,6 +39,8 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.output, "o", "text", "output format: text or json")
 	fs.StringVar(&o.output, "output", "text", "output format: text or json (same as -o)")
 	fs.StringVar(&o.policyFile, "policy", "", "policy file (YAML, kind Policy); built-in defaults when empty")
+	fs.StringVar(&o.gatewayAPI, "gateway-api", "",
+		"the Gateway API CRDs the cluster has, VERSION[/CHANNEL] (e.g. v1.6.3/experimental); wins over Gateway API CRDs in the input and the policy's cluster.gatewayAPI")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: stickyguard check [-o text|json] [--policy FILE] PATH...")
 		fmt.Fprintln(stderr, "\nPATH is a file, a directory (recursive *.yaml, *.yml, *.json) or - for stdin.")
@@ -45,6 +49,8 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "the last of duplicate keys wins); unknown fields are violations, as kubectl refuses them.")
 		fmt.Fprintln(stderr, "Exit status: 0 all admitted, 1 something denied, 2 unreadable input (also a")
 		fmt.Fprintln(stderr, "document that is not an object; the message names file, document and line).")
+		fmt.Fprintln(stderr, "The Gateway API bundle (what a route's sessionPersistence may hold) comes from")
+		fmt.Fprintln(stderr, "--gateway-api, else the Gateway API CRDs in the input, else the policy.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -67,12 +73,20 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "stickyguard check: %v\n", err)
 		return exitError
 	}
+	var bundle apis.GatewayBundle
+	if o.gatewayAPI != "" {
+		if bundle, err = engine.ParseGatewayAPI(o.gatewayAPI); err != nil {
+			fmt.Fprintf(stderr, "stickyguard check: --gateway-api: %v\n", err)
+			return exitError
+		}
+	}
 	docs, err := readInputs(o.paths, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "stickyguard check: %v\n", err)
 		return exitError
 	}
-	checked, skipped, err := engine.CheckDocuments(docs, engine.Options{Policy: pol, Offline: true})
+	bundleNote(stderr, docs, bundle, pol)
+	checked, skipped, err := engine.CheckDocuments(docs, engine.Options{Policy: pol, Offline: true, Bundle: bundle})
 	if err != nil {
 		fmt.Fprintf(stderr, "stickyguard check: %v\n", err)
 		return exitError
@@ -86,6 +100,39 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitDenied
 	}
 	return exitOK
+}
+
+// bundleNote tells on stderr which Gateway API bundle the route rules
+// assume when the input has Gateway API routes or policies, and when the
+// flag overrides CRDs in the input that say otherwise.
+func bundleNote(stderr io.Writer, docs []engine.Document, flag apis.GatewayBundle, pol *policy.Policy) {
+	uses := false
+	for i := range docs {
+		switch docs[i].Object.(type) {
+		case *apis.Route, *apis.BackendPolicy:
+			uses = true
+		}
+	}
+	if !uses {
+		return
+	}
+	input := engine.InputBundle(docs)
+	switch {
+	case flag.Known() && input.Known() && (flag.Version != input.Version || flag.Channel != input.Channel):
+		fmt.Fprintf(stderr, "stickyguard check: note: --gateway-api %s overrides the Gateway API CRDs in the input (%s %s, %s)\n",
+			bundleName(flag), input.Version, input.Channel, input.Source)
+	case flag.Known() || input.Known():
+	case pol.Cluster.GatewayAPI.Version != "" || pol.Cluster.GatewayAPI.Channel != "":
+	default:
+		fmt.Fprintln(stderr, "stickyguard check: note: the Gateway API version and channel are unknown (no --gateway-api, no Gateway API CRDs in the input, no cluster.gatewayAPI in the policy): the rules that depend on them do not run")
+	}
+}
+
+func bundleName(b apis.GatewayBundle) string {
+	if b.Channel == "" {
+		return b.Version
+	}
+	return b.Version + "/" + b.Channel
 }
 
 func writeReport(w io.Writer, rep *engine.Report, format string) error {

@@ -4,6 +4,7 @@
 //	stickyguard check   check manifests offline (CI)
 //	stickyguard audit   check what is running in a cluster
 //	stickyguard certs   make certificates for installs without cert-manager
+//	stickyguard migrate carry ingress-nginx sticky sessions to another target
 //
 // main only parses the subcommand; each subcommand parses its flags into
 // options and calls into the packages that do the work. No rules live here.
@@ -25,11 +26,12 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve": {"run the admission webhook server", runServe},
-		"check": {"check manifests offline: what enforce mode would deny, warn and set", runCheck},
-		"audit": {"check the objects already in a cluster, optionally writing PolicyReports", runAudit},
-		"certs": {"generate a CA and serving certificate for the webhook", runCerts},
-		"rules": {"print the rule catalog (markdown)", runRules},
+		"serve":   {"run the admission webhook server", runServe},
+		"check":   {"check manifests offline: what enforce mode would deny, warn and set", runCheck},
+		"audit":   {"check the objects already in a cluster, optionally writing PolicyReports", runAudit},
+		"certs":   {"generate a CA and serving certificate for the webhook", runCerts},
+		"rules":   {"print the rule catalog (markdown)", runRules},
+		"migrate": {"carry ingress-nginx sticky sessions to Gateway API, Envoy Gateway, Istio, GKE or Traefik", runMigrate},
 	}
 }
 

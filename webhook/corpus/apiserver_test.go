@@ -98,52 +98,64 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if cp.env != nil {
-		cp.stop()
-		if err := cp.env.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stopping envtest:", err)
-		}
+	for _, p := range append([]*controlPlane{&cp}, startedPlanes()...) {
+		p.shutdown()
 	}
 	os.Exit(code)
+}
+
+// shutdown stops the recording server and the API server, if started.
+func (c *controlPlane) shutdown() {
+	if c.env == nil {
+		return
+	}
+	c.stop()
+	if err := c.env.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stopping envtest:", err)
+	}
 }
 
 // apiserver starts the control plane once for the package.
 func apiserver(t *testing.T) *controlPlane {
 	t.Helper()
-	cpOnce.Do(func() { cp.err = startControlPlane() })
+	cpOnce.Do(func() { cp.err = startControlPlane(&cp, nil) })
 	require.NoError(t, cp.err)
 	return &cp
 }
 
-func startControlPlane() error {
+// startControlPlane starts a kube-apiserver with the CRDs (files or
+// directories) and the shipped webhook configurations, and the recording
+// server behind every registered path.
+func startControlPlane(c *controlPlane, crds []string) error {
 	logf.SetLogger(logr.Discard())
 	assets, err := testenv.AssetsDir()
 	if err != nil {
 		return err
 	}
-	cp.env = &envtest.Environment{
+	c.env = &envtest.Environment{
 		BinaryAssetsDirectory: assets,
+		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: crds, ErrorIfPathMissing: true},
 		WebhookInstallOptions: envtest.WebhookInstallOptions{
 			Paths:            []string{filepath.Join(repoRoot(), "manifests", "base", "webhook-configurations.yaml")},
 			LocalServingHost: "127.0.0.1",
 		},
 	}
-	cfg, err := cp.env.Start()
+	cfg, err := c.env.Start()
 	if err != nil {
-		cp.env = nil
+		c.env = nil
 		return fmt.Errorf("starting envtest: %w", err)
 	}
-	if cp.client, err = client.New(cfg, client.Options{Scheme: webhook.NewScheme()}); err != nil {
+	if c.client, err = client.New(cfg, client.Options{Scheme: webhook.NewScheme()}); err != nil {
 		return err
 	}
-	wio := cp.env.WebhookInstallOptions
+	wio := c.env.WebhookInstallOptions
 	srv := ctrlwebhook.NewServer(ctrlwebhook.Options{Host: wio.LocalServingHost, Port: wio.LocalServingPort, CertDir: wio.LocalServingCertDir})
-	cp.rec = &recorder{}
+	c.rec = &recorder{}
 	for _, p := range webhook.Paths() {
-		srv.Register(p, &admission.Webhook{Handler: cp.rec.handler(p)})
+		srv.Register(p, &admission.Webhook{Handler: c.rec.handler(p)})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cp.stop = cancel
+	c.stop = cancel
 	go func() { _ = srv.Start(ctx) }()
 	check := srv.StartedChecker()
 	deadline := time.Now().Add(20 * time.Second)

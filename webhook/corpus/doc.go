@@ -1,5 +1,6 @@
 // Package corpus holds the tests that prove the shipped webhook
-// configurations' matchConditions cannot bypass a rule.
+// configurations' matchConditions cannot bypass a rule, and that the
+// offline `check` answers what the real API server and webhook answer.
 //
 // testdata/rules/<RULE-ID>[.<suffix>].yaml holds one failing example per live
 // rule and admitted kind (see testdata/rules/README.md for the format). The
@@ -14,6 +15,14 @@
 //     validating webhook (and the mutating one when the engine fills a
 //     default), and the object the API server sent still triggers the rule.
 //     Plain objects must not be sent.
+//
+// The rules of the families that judge Gateway API, Envoy Gateway, Istio
+// and GKE Gateway objects run the same way on API servers with the real
+// CRDs (hack/gateway-crds.sh; gateway_*_test.go), with the extra examples
+// of testdata/gateway here: subjects with nothing sticky that still trigger
+// a rule. parity_test.go compares `check` with the API server and
+// `stickyguard serve` for every file of testdata/gateway and testdata/mesh
+// on three Gateway API bundles.
 //
 // Only tests live here; nothing in the server imports this package.
 package corpus

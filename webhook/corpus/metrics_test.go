@@ -11,8 +11,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 )
 
 // webhookCalls is the API server's own count of calls to stickyguard's
@@ -67,4 +69,54 @@ func TestPlainServicesCauseNoWebhookCalls(t *testing.T) {
 	require.NoError(t, cp.client.Create(testCtx(t), sticky, client.DryRunAll))
 	assert.Equal(t, float64(2), webhookCalls(t, cp)-before,
 		"a ClientIP Service with the API default timeout reaches the mutating and the validating webhook once each")
+}
+
+// TestPlainGatewayPoliciesCauseNoWebhookCalls is the same guard for the
+// Envoy Gateway, Istio, GKE and Gateway API policies, on a real API server
+// with their real CRDs: policies with nothing sticky (created and updated
+// in an enforce namespace) cause zero calls by the API server's own count;
+// one sticky policy of each kind causes one validating call each. Routes
+// have no filter (GWX-002/005/006/007 and EGW-007 fire on routes that carry
+// nothing sticky): a plain route is one call.
+func TestPlainGatewayPoliciesCauseNoWebhookCalls(t *testing.T) {
+	cp := gatewayPlane(t, defaultGatewayVersion)
+	const ns = "metrics-plain-policies"
+	cp.createNamespace(t, ns, "enforce")
+	doc := func(s string) *unstructured.Unstructured {
+		u := &unstructured.Unstructured{}
+		require.NoError(t, yaml.Unmarshal([]byte(s), &u.Object))
+		u.SetNamespace(ns)
+		return u
+	}
+	plain := []string{
+		"apiVersion: gateway.networking.x-k8s.io/v1alpha1\nkind: XBackendTrafficPolicy\nmetadata: {name: retries}\nspec:\n  targetRefs: [{group: \"\", kind: Service, name: web}]\n  retryConstraint: {budget: {percent: 20}}\n",
+		"apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata: {name: rr}\nspec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: web}]\n  loadBalancer: {type: RoundRobin}\n",
+		"apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: tls}\nspec:\n  host: web\n  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}, loadBalancer: {simple: LEAST_REQUEST}}\n",
+		"apiVersion: networking.gke.io/v1\nkind: GCPBackendPolicy\nmetadata: {name: timeouts}\nspec:\n  targetRef: {group: \"\", kind: Service, name: web}\n  default: {timeoutSec: 40}\n",
+	}
+	before := webhookCalls(t, cp)
+	for _, s := range plain {
+		u := doc(s)
+		require.NoError(t, cp.client.Create(testCtx(t), u))
+		u.SetLabels(map[string]string{"team": "shop"})
+		require.NoError(t, cp.client.Update(testCtx(t), u))
+	}
+	assert.Zero(t, webhookCalls(t, cp)-before, "plain policies reached stickyguard's webhooks (API server metrics)")
+
+	sticky := []string{
+		"apiVersion: gateway.networking.x-k8s.io/v1alpha1\nkind: XBackendTrafficPolicy\nmetadata: {name: sticky}\nspec:\n  targetRefs: [{group: \"\", kind: Service, name: web}]\n  sessionPersistence: {sessionName: sg}\n",
+		"apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: BackendTrafficPolicy\nmetadata: {name: hash}\nspec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: web}]\n  loadBalancer: {type: ConsistentHash, consistentHash: {type: SourceIP}}\n",
+		"apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: hash}\nspec:\n  host: web\n  trafficPolicy: {loadBalancer: {consistentHash: {useSourceIp: true}}}\n",
+		"apiVersion: networking.gke.io/v1\nkind: GCPBackendPolicy\nmetadata: {name: affinity}\nspec:\n  targetRef: {group: \"\", kind: Service, name: web}\n  default: {sessionAffinity: {type: CLIENT_IP}}\n",
+	}
+	before = webhookCalls(t, cp)
+	for _, s := range sticky {
+		require.NoError(t, cp.client.Create(testCtx(t), doc(s), client.DryRunAll))
+	}
+	assert.Equal(t, float64(len(sticky)), webhookCalls(t, cp)-before, "each sticky policy reaches the validating webhook once")
+
+	before = webhookCalls(t, cp)
+	route := doc("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: plain}\nspec:\n  parentRefs: [{name: gw}]\n  rules: [{backendRefs: [{name: web, port: 80}]}]\n")
+	require.NoError(t, cp.client.Create(testCtx(t), route, client.DryRunAll))
+	assert.Equal(t, float64(1), webhookCalls(t, cp)-before, "every route is validated, sticky or not")
 }

@@ -36,6 +36,7 @@ var suite struct {
 	env  *envtest.Environment
 	cfg  *rest.Config
 	opts webhook.ServerOptions
+	srv  *webhook.Server
 }
 
 func repoRoot() string {
@@ -97,7 +98,8 @@ func run(m *testing.M) int {
 		Log:                    logf.Log,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	stopped, err := startServer(ctx, suite.opts)
+	stopped, srv, err := startServerWith(ctx, suite.opts)
+	suite.srv = srv
 	if err != nil {
 		cancel()
 		fmt.Fprintln(os.Stderr, "FAIL:", err)
@@ -109,13 +111,6 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "server:", err)
 	}
 	return code
-}
-
-// startServer runs the real admission server until ctx ends and waits
-// until it is ready. The returned channel yields Start's result.
-func startServer(ctx context.Context, opts webhook.ServerOptions) (<-chan error, error) {
-	stopped, _, err := startServerWith(ctx, opts)
-	return stopped, err
 }
 
 func createNamespaces() error {

@@ -1,8 +1,8 @@
 {{/*
 One webhook entry. Arguments (a dict): root (the chart context), name, path,
 failurePolicy, modes (the stickyguard.io/mode values it selects), group,
-resource, mutating (adds reinvocationPolicy) and condition (the name of a
-matchCondition in _cel.tpl, or empty).
+version (default v1), resource, mutating (adds reinvocationPolicy) and
+condition (the name of a matchCondition in _cel.tpl, or empty).
 */}}
 {{- define "stickyguard.webhookEntry" -}}
 {{- $root := .root }}
@@ -27,7 +27,7 @@ matchCondition in _cel.tpl, or empty).
     {{- end }}
   rules:
     - apiGroups: [{{ .group | quote }}]
-      apiVersions: ["v1"]
+      apiVersions: [{{ get . "version" | default "v1" | quote }}]
       operations: ["CREATE", "UPDATE"]
       resources: [{{ .resource | quote }}]
       scope: Namespaced

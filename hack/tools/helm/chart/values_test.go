@@ -292,7 +292,7 @@ func webhookCases() []valueCase {
 			func(t *testing.T, r *Result) {
 				for infix, want := range map[string]string{".enforce.": "Ignore", ".audit.": "Fail"} {
 					es := entries(t, r, infix)
-					assert.Len(t, es, len(mutating(t, r)), "one enforce and one audit entry per kind")
+					assert.Len(t, es, 10, "one enforce and one audit entry per kind: 4 core and 6 Gateway API and mesh kinds")
 					for _, w := range es {
 						assert.Equal(t, want, w["failurePolicy"], w["name"])
 					}
@@ -329,7 +329,7 @@ func webhookCases() []valueCase {
 			for _, w := range entries(t, r, "") {
 				assert.NotContains(t, w, "matchConditions", w["name"])
 			}
-			assert.Len(t, conditioned(t, render(t)), 4, "on by default: 2 mutating and 2 validating Service entries")
+			assert.Len(t, conditioned(t, render(t)), 12, "on by default: 2 mutating and 2 validating Service entries, 2 each for XBackendTrafficPolicy, BackendTrafficPolicy, DestinationRule and GCPBackendPolicy")
 		}},
 		{"policy", []string{"policy"},
 			[]any{"policy.antiAffinity.mode", "required", "policy.rules", map[string]any{"SVC-007": "warn"}, "policy.ingress.defaultController", "k8s.io/ingress-nginx"},
